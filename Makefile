@@ -1,0 +1,37 @@
+# Two commands matter: `make demo` and `make test`. Both install everything first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_WORKERS ?= 2
+
+.PHONY: install system-deps demo test lint release bench-notebooks
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: system-deps $(STAMP)
+
+system-deps:
+	bash scripts/system-deps.sh
+
+demo: install
+	$(BIN)/python -m demo
+
+test: install lint
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check autograder solutions tests demo benchmarks
+	$(BIN)/mypy
+
+release: $(STAMP)
+	$(BIN)/autograder release week3
+
+bench-notebooks: $(STAMP)
+	$(BIN)/python benchmarks/notebook_times.py

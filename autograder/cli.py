@@ -1,0 +1,84 @@
+"""The ``autograder`` command: a thin layer over :mod:`release` and :mod:`grade`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+from autograder.errors import AutograderError
+from autograder.results import SubmissionResult, write_csv
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="autograder", description="Release and grade an nbgrader course.")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+    parser.add_argument("--course", type=Path, default=None, help="the course root (default: current directory)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    release = commands.add_parser("release", help="generate release/ASSIGNMENT from source/ASSIGNMENT")
+    release.add_argument("assignment")
+
+    grade = commands.add_parser("grade", help="grade submitted/*/ASSIGNMENT into the gradebook")
+    grade.add_argument("assignment")
+    grade.add_argument("--student", action="append", default=None, metavar="ID", help="grade only this student")
+    grade.add_argument("--force", action="store_true", help="grade again submissions already graded")
+    grade.add_argument(
+        "--csv", type=Path, default=None, help="where to write grades (default reports/ASSIGNMENT/grades.csv)"
+    )
+    return parser
+
+
+def print_table(results: Sequence[SubmissionResult]) -> None:
+    width = max([len(r.student) for r in results] + [7])
+    print(f"{'student':<{width}}  {'auto':>11}  {'total':>11}  status")
+    for r in results:
+        auto = f"{r.auto_score:g}/{r.max_auto_score:g}"
+        total = f"{r.score:g}/{r.max_score:g}"
+        note = f" ({r.message})" if r.message else ""
+        print(f"{r.student:<{width}}  {auto:>11}  {total:>11}  {r.status.value}{note}")
+
+
+def run(args: argparse.Namespace) -> int:
+    from autograder.course import Course
+
+    course = Course.load(args.course)
+    if args.command == "release":
+        from autograder.release import generate_release
+
+        released = generate_release(course, args.assignment)
+        print(f"released {len(released)} notebooks to {course.release_dir / args.assignment}")
+        return 0
+    from autograder.grade import grade
+
+    results = grade(course, args.assignment, students=args.student, force=args.force)
+    print_table(results)
+    csv_path = write_csv(results, args.csv or course.root / "reports" / args.assignment / "grades.csv")
+    print(f"grades written to {csv_path}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)]
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    if args.verbose < 2:
+        # nbgrader's apps log through "traitlets" and warn through SQLAlchemy; -vv shows both.
+        logging.getLogger("traitlets").propagate = False
+        warnings.filterwarnings("ignore", module=r"nbgrader\..*")
+    try:
+        return run(args)
+    except AutograderError as exc:
+        print(f"autograder: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("autograder: interrupted", file=sys.stderr)
+        return 130
+
+
+def entrypoint() -> None:
+    sys.exit(main())

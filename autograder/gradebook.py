@@ -1,0 +1,59 @@
+"""Read scores back from nbgrader's gradebook (SQLite by default, any ``db_url``)."""
+
+from __future__ import annotations
+
+from nbgrader.api import Gradebook, MissingEntry
+
+from autograder.course import Course
+from autograder.errors import AutograderError
+from autograder.results import CheckResult, Status, SubmissionResult
+
+
+def open_gradebook(course: Course) -> Gradebook:
+    try:
+        return Gradebook(course.gradebook_url())
+    except Exception as exc:
+        raise AutograderError(f"cannot open the gradebook at {course.gradebook_url()}: {exc}") from exc
+
+
+def require_released(course: Course, assignment: str) -> None:
+    """The assignment must be in the gradebook (``autograder release`` puts it there)."""
+    with open_gradebook(course) as gb:
+        try:
+            gb.find_assignment(assignment)
+        except MissingEntry:
+            raise AutograderError(
+                f"{assignment} is not in the gradebook yet: run 'autograder release {assignment}' first"
+            ) from None
+
+
+def read_submission(course: Course, assignment: str, student: str) -> SubmissionResult | None:
+    """The gradebook's scores for one submission, or None if it has not been graded."""
+    with open_gradebook(course) as gb:
+        try:
+            submission = gb.find_submission(assignment, student)
+        except MissingEntry:
+            return None
+        checks = []
+        for nb in submission.notebooks:
+            for grade in nb.grades:
+                checks.append(
+                    CheckResult(
+                        notebook=nb.name,
+                        grade_id=grade.name,
+                        score=grade.score if (grade.auto_score is not None or grade.manual_score is not None) else None,
+                        max_score=float(grade.max_score),
+                        auto=grade.cell_type == "code",
+                    )
+                )
+        return SubmissionResult(
+            student=student,
+            assignment=assignment,
+            status=Status.NEEDS_MANUAL if submission.needs_manual_grade else Status.GRADED,
+            auto_score=float(submission.code_score),
+            max_auto_score=float(submission.max_code_score),
+            score=float(submission.score),
+            max_score=float(submission.max_score),
+            needs_manual=bool(submission.needs_manual_grade),
+            checks=checks,
+        )

@@ -1,0 +1,100 @@
+"""The typed result model of a grading run, and its CSV form."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+
+class Status(StrEnum):
+    """What happened to one submission."""
+
+    GRADED = "graded"
+    NEEDS_MANUAL = "needs manual grading"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+    SKIPPED = "already graded"
+
+
+@dataclass
+class CheckResult:
+    """One grade cell of one notebook."""
+
+    notebook: str
+    """The notebook's name without ``.ipynb``."""
+    grade_id: str
+    """nbgrader's grade id of the cell."""
+    score: float | None
+    """Points earned; ``None`` while a manual grade is pending."""
+    max_score: float
+    """Points available."""
+    auto: bool
+    """True for an auto-graded test cell, False for a manually graded answer."""
+
+
+@dataclass
+class SubmissionResult:
+    """One student's submission of one assignment."""
+
+    student: str
+    assignment: str
+    status: Status
+    auto_score: float = 0.0
+    """Points from the auto-graded checks."""
+    max_auto_score: float = 0.0
+    score: float = 0.0
+    """All points awarded so far (auto plus any manual grades)."""
+    max_score: float = 0.0
+    needs_manual: bool = False
+    """True while a written answer awaits a person's grade."""
+    message: str = ""
+    """A one-line explanation for an error or timeout, empty otherwise."""
+    seconds: float = 0.0
+    """Wall time spent grading this submission."""
+    checks: list[CheckResult] = field(default_factory=list)
+
+
+# CSV column names, in order.
+COL_STUDENT = "student"
+COL_STATUS = "status"
+COL_AUTO = "auto_score"
+COL_MAX_AUTO = "max_auto_score"
+COL_SCORE = "score"
+COL_MAX = "max_score"
+COL_MANUAL = "needs_manual_grading"
+COL_MESSAGE = "message"
+COLUMNS = (COL_STUDENT, COL_STATUS, COL_AUTO, COL_MAX_AUTO, COL_SCORE, COL_MAX, COL_MANUAL, COL_MESSAGE)
+
+
+def csv_row(result: SubmissionResult) -> dict[str, object]:
+    return {
+        COL_STUDENT: result.student,
+        COL_STATUS: result.status.value,
+        COL_AUTO: round(result.auto_score, 3),
+        COL_MAX_AUTO: round(result.max_auto_score, 3),
+        COL_SCORE: round(result.score, 3),
+        COL_MAX: round(result.max_score, 3),
+        COL_MANUAL: "yes" if result.needs_manual else "no",
+        COL_MESSAGE: result.message,
+    }
+
+
+def write_csv(results: list[SubmissionResult], path: Path) -> Path:
+    """Write one row per submission; the file is replaced atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".csv.tmp")
+    with tmp.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        writer.writeheader()
+        for result in sorted(results, key=lambda r: r.student):
+            writer.writerow(csv_row(result))
+    tmp.replace(path)
+    return path
+
+
+def as_dict(result: SubmissionResult) -> dict[str, object]:
+    data = asdict(result)
+    data["status"] = result.status.value
+    return data

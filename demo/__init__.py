@@ -1,0 +1,1 @@
+"""The bundled sample cohort and the ``make demo`` job."""

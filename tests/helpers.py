@@ -1,0 +1,80 @@
+"""Shared test helpers: a throw-away course, the CLI, and executing notebooks with given answers."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+import nbformat
+from jupyter_client.manager import KernelManager
+from nbclient import NotebookClient
+
+from autograder import notebooks
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE = ROOT / "source" / "week3"
+RELEASE = ROOT / "release" / "week3"
+GRADED_NOTEBOOKS = ("task1_fitting", "task2_relu")
+
+
+def make_course(dest: Path, *, with_release: bool = True) -> Path:
+    """A copy of the course (config, source, optionally release) in ``dest``."""
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "nbgrader_config.py", dest / "nbgrader_config.py")
+    shutil.copytree(ROOT / "source", dest / "source")
+    if with_release:
+        shutil.copytree(ROOT / "release", dest / "release")
+    return dest
+
+
+def run_cli(*args: str, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """Run ``autograder`` as a user would, in ``cwd``."""
+    return subprocess.run(
+        [sys.executable, "-m", "autograder", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def execute(nb: nbformat.NotebookNode, cwd: Path, timeout: int = 120) -> nbformat.NotebookNode:
+    """Run a notebook in a fresh kernel in ``cwd``.
+
+    The kernel talks over Unix sockets in ``cwd``: kernels started at the same
+    moment by parallel test workers can race for the same TCP ports.
+    """
+    km = KernelManager(kernel_name="python3", transport="ipc")
+    km.ip = str(cwd / "kernel-ipc")
+    NotebookClient(nb, km=km, timeout=timeout, allow_errors=True, resources={"metadata": {"path": str(cwd)}}).execute()
+    return nb
+
+
+def cell_passed(cell: nbformat.NotebookNode) -> bool:
+    """nbgrader's rule for a test cell: full marks unless it shows an error or writes to stderr."""
+    return not any(
+        o.output_type == "error" or (o.output_type == "stream" and o.name == "stderr") for o in cell.get("outputs", [])
+    )
+
+
+def grade_in_kernel(stem: str, answers: Mapping[str, str], cwd: Path) -> dict[str, bool]:
+    """Execute the instructor notebook ``stem`` with some solution cells replaced.
+
+    Returns pass/fail for each auto-graded test cell: what nbgrader would give
+    a submission with those answers, without the gradebook round trip.
+    """
+    nb = notebooks.read(SOURCE / f"{stem}.ipynb")
+    cells = notebooks.grade_cells(nb)
+    for gid, source in answers.items():
+        assert cells[gid].metadata["nbgrader"]["solution"], f"{gid} is not a solution cell"
+        cells[gid].source = source
+    execute(nb, cwd)
+    return {
+        gid: cell_passed(c)
+        for gid, c in notebooks.grade_cells(nb).items()
+        if c.metadata["nbgrader"].get("grade") and c.cell_type == "code"
+    }
