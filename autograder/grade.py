@@ -14,7 +14,7 @@ from autograder import gradebook
 from autograder.course import Course
 from autograder.errors import AutograderError
 from autograder.release import last_line
-from autograder.results import Status, SubmissionResult
+from autograder.results import Status, SubmissionResult, read_record, write_record
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +33,13 @@ def select_students(course: Course, assignment: str, students: Sequence[str] | N
     return sorted(set(students))
 
 
+def autograded_dir(course: Course, assignment: str, student: str):  # type: ignore[no-untyped-def]
+    return course.root / "autograded" / student / assignment
+
+
 def already_graded(course: Course, assignment: str, student: str) -> bool:
-    return (course.root / "autograded" / student / assignment).is_dir()
+    """Complete gradings end by writing their record; a folder without one was interrupted."""
+    return read_record(autograded_dir(course, assignment, student)) is not None
 
 
 def grade(
@@ -71,6 +76,8 @@ def grade(
                 message="graded before, but missing from the gradebook: grade again with --force",
             )
         result.seconds = time.monotonic() - started
+        if result.status is not Status.SKIPPED:
+            write_record(result, autograded_dir(course, assignment, student))
         results.append(result)
         if on_result is not None:
             on_result(result)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from nbgrader.api import Gradebook, MissingEntry
 
+from autograder import notebooks
 from autograder.course import Course
 from autograder.errors import AutograderError
 from autograder.results import CheckResult, Status, SubmissionResult
@@ -27,6 +28,26 @@ def require_released(course: Course, assignment: str) -> None:
             ) from None
 
 
+def failure_messages(course: Course, assignment: str, student: str) -> dict[tuple[str, str], str]:
+    """``{(notebook, grade_id): message}`` for the test cells that failed in the autograded notebooks."""
+    messages: dict[tuple[str, str], str] = {}
+    for path in sorted((course.root / "autograded" / student / assignment).glob("*.ipynb")):
+        try:
+            nb = notebooks.read(path)
+        except AutograderError:
+            continue
+        for gid, cell in notebooks.grade_cells(nb).items():
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "error":
+                    text = f"{output.get('ename', 'Error')}: {output.get('evalue', '')}".strip()
+                elif output.get("output_type") == "stream" and output.get("name") == "stderr":
+                    text = "wrote to stderr: " + str(output.get("text", "")).strip()
+                else:
+                    continue
+                messages.setdefault((path.stem, gid), " ".join(text.split())[:500])
+    return messages
+
+
 def read_submission(course: Course, assignment: str, student: str) -> SubmissionResult | None:
     """The gradebook's scores for one submission, or None if it has not been graded."""
     with open_gradebook(course) as gb:
@@ -35,6 +56,7 @@ def read_submission(course: Course, assignment: str, student: str) -> Submission
         except MissingEntry:
             return None
         checks = []
+        messages = failure_messages(course, assignment, student)
         for nb in submission.notebooks:
             for grade in nb.grades:
                 checks.append(
@@ -44,6 +66,7 @@ def read_submission(course: Course, assignment: str, student: str) -> Submission
                         score=grade.score if (grade.auto_score is not None or grade.manual_score is not None) else None,
                         max_score=float(grade.max_score),
                         auto=grade.cell_type == "code",
+                        message=messages.get((nb.name, grade.name), ""),
                     )
                 )
         return SubmissionResult(

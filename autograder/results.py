@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import json
+import os
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -32,6 +34,8 @@ class CheckResult:
     """Points available."""
     auto: bool
     """True for an auto-graded test cell, False for a manually graded answer."""
+    message: str = ""
+    """For a failed check: what the failure said (the assertion's message), one line."""
 
 
 @dataclass
@@ -94,7 +98,39 @@ def write_csv(results: list[SubmissionResult], path: Path) -> Path:
     return path
 
 
+RECORD_NAME = "grading.json"
+"""Written last into ``autograded/STUDENT/ASSIGNMENT/``: its presence means the grading is complete."""
+
+
 def as_dict(result: SubmissionResult) -> dict[str, object]:
     data = asdict(result)
     data["status"] = result.status.value
     return data
+
+
+def from_dict(data: dict[str, object]) -> SubmissionResult:
+    fields = dict(data)
+    checks = [CheckResult(**c) for c in fields.pop("checks", [])]  # type: ignore[attr-defined]
+    fields["status"] = Status(str(fields["status"]))
+    return SubmissionResult(checks=checks, **fields)  # type: ignore[arg-type]
+
+
+def write_record(result: SubmissionResult, folder: Path) -> Path:
+    """Write the result next to the autograded notebooks, atomically (write, fsync, rename)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / RECORD_NAME
+    tmp = folder / f".{RECORD_NAME}.tmp"
+    with tmp.open("w") as handle:
+        json.dump(as_dict(result), handle, indent=1)
+        handle.flush()
+        os.fsync(handle.fileno())
+    tmp.replace(path)
+    return path
+
+
+def read_record(folder: Path) -> SubmissionResult | None:
+    """The result written by :func:`write_record`, or None if there is none (or it is unreadable)."""
+    try:
+        return from_dict(json.loads((folder / RECORD_NAME).read_text()))
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
