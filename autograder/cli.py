@@ -29,6 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument(
         "--csv", type=Path, default=None, help="where to write grades (default reports/ASSIGNMENT/grades.csv)"
     )
+    report = commands.add_parser("report", help="write feedback pages, grade exports and the cohort report")
+    report.add_argument("assignment")
     return parser
 
 
@@ -51,6 +53,12 @@ def run(args: argparse.Namespace) -> int:
 
         released = generate_release(course, args.assignment)
         print(f"released {len(released)} notebooks to {course.release_dir / args.assignment}")
+        return 0
+    if args.command == "report":
+        from autograder.report import write_reports
+
+        for path in write_reports(course, args.assignment):
+            print(f"wrote {path}")
         return 0
     from autograder.grade import grade
 
