@@ -1,4 +1,4 @@
-"""``make demo``: release week3, build the sample cohort into submitted/, grade it."""
+"""``make demo``: release week3, build the sample cohort into submitted/, grade it, write the reports."""
 
 from __future__ import annotations
 
@@ -18,7 +18,20 @@ def run() -> int:
         return status
     build_cohort(SAMPLE_COHORT, course_root=ROOT, assignment="week3")
     print(f"built {len(SAMPLE_COHORT)} sample submissions in {ROOT / 'submitted'}")
-    return main(["--course", str(ROOT), "grade", "week3", "--force"])
+    status = main(["--course", str(ROOT), "grade", "week3", "--force"])
+    if status:
+        return status
+    return report()
+
+
+def report() -> int:
+    """Write the feedback pages, the grade exports and the cohort report, and say where they are."""
+    status = main(["--course", str(ROOT), "report", "week3"])
+    if not status:
+        print(f"cohort report: {(ROOT / 'reports' / 'week3' / 'index.html').as_uri()}")
+        print(f"grade exports: {ROOT / 'reports' / 'week3'} (grades.csv, canvas.csv)")
+        print(f"feedback pages for students: {ROOT / 'feedback'}/STUDENT/week3/*.html")
+    return status
 
 
 if __name__ == "__main__":
