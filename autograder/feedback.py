@@ -22,12 +22,13 @@ from typing import Any
 
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbformat import NotebookNode
-from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades, NbGraderPreprocessor
 from traitlets import Bool, Unicode
 from traitlets.config import Configurable
 
 from autograder.course import Course
 from autograder.release import last_line
+from autograder.report import is_pending
 from autograder.results import RECORD_NAME
 
 log = logging.getLogger(__name__)
@@ -120,9 +121,21 @@ class FeedbackGrades(GetGrades):  # type: ignore[misc]
         grade = self.gradebook.find_grade(
             cell.metadata["nbgrader"]["grade_id"], self.notebook_id, self.assignment_id, self.student_id
         )
-        pending = grade.needs_manual_grade or (grade.auto_score is None and grade.manual_score is None)
-        if pending and not cell.metadata.nbgrader.get("comment"):
+        if is_pending(grade) and not cell.metadata.nbgrader.get("comment"):
             cell.metadata.nbgrader["comment"] = self.pending_note
+
+
+class WrapMessages(NbGraderPreprocessor):  # type: ignore[misc]
+    """Wrap long lines of error and stderr outputs, so that a check's whole message is on screen.
+
+    Runs after ``CSSHTMLHeaderPreprocessor``, which replaces the page's inline CSS.
+    """
+
+    css = "div.output_error pre, div.output_stderr pre { white-space: pre-wrap; overflow-wrap: anywhere; }"
+
+    def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
+        resources.setdefault("inlining", {}).setdefault("css", []).append(self.css)
+        return nb, resources
 
 
 def hide_hidden_tests(course: Course) -> bool:
@@ -136,7 +149,7 @@ def feedback_course(course: Course) -> Course:
     preprocessors: list[type] = [FeedbackGrades]
     if hide_hidden_tests(course):
         preprocessors.append(HideHiddenTests)
-    preprocessors.append(CSSHTMLHeaderPreprocessor)
+    preprocessors += [CSSHTMLHeaderPreprocessor, WrapMessages]
     config.GenerateFeedback.preprocessors = preprocessors
     return dataclasses.replace(course, config=config)
 

@@ -18,7 +18,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import Grade, Gradebook, MissingEntry
 
 from autograder import notebooks
 from autograder.course import Course
@@ -193,6 +193,11 @@ def assignment_checks(gb: Gradebook, course: Course, assignment: str) -> list[Ch
     return checks
 
 
+def is_pending(grade: Grade) -> bool:
+    """A manual grade still to give: no manual score, and nbgrader flags it (or has no score at all)."""
+    return grade.manual_score is None and bool(grade.needs_manual_grade or grade.auto_score is None)
+
+
 def gradebook_submission(gb: Gradebook, assignment: str, student: str) -> Submission | None:
     try:
         sub = gb.find_submission(assignment, student)
@@ -201,8 +206,7 @@ def gradebook_submission(gb: Gradebook, assignment: str, student: str) -> Submis
     scores: dict[str, float | None] = {}
     for nb in sub.notebooks:
         for grade in nb.grades:
-            pending = grade.needs_manual_grade or (grade.auto_score is None and grade.manual_score is None)
-            scores[f"{nb.name}/{grade.name}"] = None if pending else float(grade.score)
+            scores[f"{nb.name}/{grade.name}"] = None if is_pending(grade) else float(grade.score)
     person = sub.student
     return Submission(
         student=student,
