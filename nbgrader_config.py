@@ -4,4 +4,4 @@ c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this f
 c.CourseDirectory.course_id = "nn-foundations"  # the course's name in the gradebook and the formgrader
 c.Execute.timeout = 60  # seconds one cell may run during autograding (default 30): plots take a while on a cold kernel
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE (a few sentences)"  # what students see in written-answer cells
-c.StudentFeedback.hide_hidden_tests = True  # feedback pages (autograder report) show each check's description and message, not hidden test code
+c.StudentFeedback.hide_hidden_tests = True  # feedback pages: each check's description and message, no hidden test code

@@ -23,17 +23,18 @@ import pytest
 from filelock import FileLock
 from nbformat import NotebookNode, from_dict
 from nbgrader.api import Gradebook
+from traitlets.config import Config
 
 from autograder import notebooks
 from autograder.cohort import Variant, build_cohort
 from autograder.cohort_report import message_pattern
 from autograder.course import Course
 from autograder.errors import AutograderError
-from autograder.exports import CANVAS_COLUMNS, CANVAS_POINTS_POSSIBLE, task_column
+from autograder.exports import CANVAS_COLUMNS, CANVAS_POINTS_POSSIBLE, task_column, write_canvas_csv
 from autograder.feedback import HIDDEN_PLACEHOLDER, HideHiddenTests, WrapMessages, generate_feedback
 from autograder.grade import grade
 from autograder.release import generate_release
-from autograder.report import TASKS, write_reports
+from autograder.report import TASKS, Cohort, Submission, write_reports
 from autograder.results import RECORD_NAME
 from demo.cohort import FORGETS_ZERO_GRAD
 from tests.helpers import ROOT, SOURCE, make_course, run_cli
@@ -285,6 +286,40 @@ def test_canvas_csv_has_the_import_layout(graded: Course, gb: Gradebook) -> None
     for student in STUDENTS:
         assert float(by_login[student][-1]) == pytest.approx(gb.find_submission("week3", student).score)
     assert by_login[UNKNOWN][-1] == ""
+
+
+def test_canvas_names_ids_and_assignment_column_follow_the_settings(tmp_path: Path) -> None:
+    cohort = Cohort(
+        assignment="week3",
+        checks=[],
+        max_score=37.0,
+        submissions=[
+            Submission(
+                "ana", "graded", in_gradebook=True, score=30.5, first_name="Ana", last_name="Lima", lms_user_id="77"
+            ),
+            Submission("bo", "error", max_score=37.0),
+        ],
+    )
+    config = Config()
+    config.CanvasExport.assignment_columns = {"week3": "Week 3 (4821)"}
+    config.CanvasExport.student_id_column = "SIS User ID"
+    rows = read_csv(write_canvas_csv(cohort, tmp_path / "canvas.csv", config))
+    assert rows == [
+        ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Week 3 (4821)"],
+        ["Points Possible", "", "", "", "", "37"],
+        ["Lima, Ana", "77", "ana", "", "", "30.5"],
+        ["bo", "", "bo", "", "", ""],
+    ]
+
+
+def test_every_grade_cell_of_the_course_belongs_to_a_task() -> None:
+    grade_ids = [
+        gid
+        for path in sorted(SOURCE.glob("*.ipynb"))
+        for gid, cell in notebooks.grade_cells(notebooks.read(path)).items()
+        if cell.metadata["nbgrader"].get("grade")
+    ]
+    assert sorted(grade_ids) == sorted(gid for gids in TASKS.values() for gid in gids)
 
 
 # ----- the cohort report ----------------------------------------------------------------------
