@@ -231,8 +231,9 @@ def load_cohort(course: Course, assignment: str) -> Cohort:
     autograded = course.root / "autograded"
     with open_gradebook(course) as gb:
         checks = assignment_checks(gb, course, assignment)
-        max_score = float(gb.find_assignment(assignment).max_score)
-        in_gradebook = [s.student.id for s in gb.find_assignment(assignment).submissions]
+        master = gb.find_assignment(assignment)
+        max_score = float(master.max_score)
+        in_gradebook = [s.student.id for s in master.submissions]
         recorded = [p.parent.parent.name for p in autograded.glob(f"*/{assignment}/{RECORD_NAME}")]
         if not in_gradebook and not recorded:
             raise AutograderError(f"nothing graded yet: run 'autograder grade {assignment}' first")
@@ -242,12 +243,12 @@ def load_cohort(course: Course, assignment: str) -> Cohort:
             record = read_record(autograded / student / assignment)
             sub = gradebook_submission(gb, assignment, student)
             if sub is None:
-                status = record.status if record and record.status not in GRADEBOOK_STATUSES else NOT_GRADED
-                if record and record.status in GRADEBOOK_STATUSES:
+                status = NOT_GRADED if record is None else record.status
+                if status in GRADEBOOK_STATUSES:
                     status = NOT_IN_GRADEBOOK
                 sub = Submission(student=student, status=status, max_score=max_score)
             elif record and record.status not in GRADEBOOK_STATUSES:
-                sub.status = record.status
+                sub.status = record.status  # an error, a timeout, a sandbox violation... outranks the scores
             if record:
                 sub.message, sub.seconds = record.message, record.seconds
                 sub.messages = {
