@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 
-.PHONY: install system-deps demo test lint release bench-notebooks
+.PHONY: install system-deps demo test lint release bench-notebooks bench-grading
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,3 +35,7 @@ release: $(STAMP)
 
 bench-notebooks: $(STAMP)
 	$(BIN)/python benchmarks/notebook_times.py
+
+STUDENTS ?= 100
+bench-grading: $(STAMP)
+	$(BIN)/python benchmarks/grading.py --students $(STUDENTS)

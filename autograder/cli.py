@@ -6,11 +6,12 @@ import argparse
 import logging
 import sys
 import warnings
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
 from autograder.errors import AutograderError
-from autograder.results import SubmissionResult, write_csv
+from autograder.results import Status, SubmissionResult, write_csv
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,6 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("assignment")
     grade.add_argument("--student", action="append", default=None, metavar="ID", help="grade only this student")
     grade.add_argument("--force", action="store_true", help="grade again submissions already graded")
+    grade.add_argument("--workers", type=int, default=None, metavar="N", help="notebooks graded at once here")
+    grade.add_argument("--scheduler", default=None, metavar="ADDRESS", help="grade on a Dask cluster (tcp://HOST:PORT)")
     grade.add_argument(
         "--csv", type=Path, default=None, help="where to write grades (default reports/ASSIGNMENT/grades.csv)"
     )
@@ -44,6 +47,12 @@ def print_table(results: Sequence[SubmissionResult]) -> None:
         print(f"{r.student:<{width}}  {auto:>11}  {total:>11}  {r.status.value}{note}")
 
 
+def print_summary(results: Sequence[SubmissionResult]) -> None:
+    counts = Counter(r.status for r in results)
+    parts = [f"{counts[s]} {s.value}" for s in Status if counts[s]]
+    print(f"{len(results)} submissions: " + ", ".join(parts))
+
+
 def run(args: argparse.Namespace) -> int:
     from autograder.course import Course
 
@@ -57,13 +66,26 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "report":
         from autograder.report import write_reports
 
-        for path in write_reports(course, args.assignment):
-            print(f"wrote {path}")
+        paths = write_reports(course, args.assignment)
+        pages = [p for p in paths if "feedback" in p.relative_to(course.root).parts]
+        print(f"wrote {len(pages)} feedback pages in {course.root / 'feedback'}")
+        for path in paths:
+            if path not in pages:
+                print(f"wrote {path}")
         return 0
     from autograder.grade import grade
 
-    results = grade(course, args.assignment, students=args.student, force=args.force)
+    results = grade(
+        course,
+        args.assignment,
+        students=args.student,
+        force=args.force,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        show_progress=True,
+    )
     print_table(results)
+    print_summary(results)
     csv_path = write_csv(results, args.csv or course.root / "reports" / args.assignment / "grades.csv")
     print(f"grades written to {csv_path}")
     return 0

@@ -38,6 +38,7 @@ class Course:
         except Exception as exc:  # a syntax error or a failing line in the user's config file
             raise AutograderError(f"{root / CONFIG_FILE} could not be loaded: {exc}") from exc
         config.CourseDirectory.root = str(root)
+        ensure_tools_on_path()
         return cls(root=root, config=config)
 
     @property

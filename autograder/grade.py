@@ -1,20 +1,27 @@
-"""Grade the submissions in ``submitted/`` into the gradebook.
+"""Grade a cohort: prepare and score in this process, execute notebooks in parallel elsewhere.
 
-For now each submission goes through stock ``nbgrader autograde`` (one kernel
-per submission, in this process).
+The main process is the only gradebook writer. Notebooks run in fresh
+processes forked from warm zygotes (:mod:`autograder.zygote`), on this
+machine or on a Dask cluster. A submission counts as graded once its record
+is written (last); an interrupted run resumes with the rest.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
 
-from autograder import gradebook
+from autograder import gradebook, pipeline, settings
 from autograder.course import Course
 from autograder.errors import AutograderError
-from autograder.release import last_line
-from autograder.results import Status, SubmissionResult, read_record, write_record
+from autograder.progress import Progress
+from autograder.results import Status, SubmissionResult, read_record
+from autograder.runners import DaskRunner, LocalRunner
+from autograder.zygote import RunResult
 
 log = logging.getLogger(__name__)
 
@@ -33,13 +40,8 @@ def select_students(course: Course, assignment: str, students: Sequence[str] | N
     return sorted(set(students))
 
 
-def autograded_dir(course: Course, assignment: str, student: str):  # type: ignore[no-untyped-def]
+def autograded_dir(course: Course, assignment: str, student: str) -> Path:
     return course.root / "autograded" / student / assignment
-
-
-def already_graded(course: Course, assignment: str, student: str) -> bool:
-    """Complete gradings end by writing their record; a folder without one was interrupted."""
-    return read_record(autograded_dir(course, assignment, student)) is not None
 
 
 def grade(
@@ -48,37 +50,63 @@ def grade(
     *,
     students: Sequence[str] | None = None,
     force: bool = False,
+    workers: int | None = None,
+    scheduler: str | None = None,
     on_result: Callable[[SubmissionResult], None] | None = None,
+    show_progress: bool = False,
 ) -> list[SubmissionResult]:
-    """Autograde each selected submission and return what the gradebook then says of it."""
+    """Grade the selected submissions; already graded ones are skipped unless ``force``."""
     chosen = select_students(course, assignment, students)
     gradebook.require_released(course, assignment)
-    api = course.nbgrader_api()
-    results = []
+    grader, limits = settings.load(course.config)
+    results: list[SubmissionResult] = []
+    todo = []
     for student in chosen:
-        started = time.monotonic()
-        if not force and already_graded(course, assignment, student):
-            result = gradebook.read_submission(course, assignment, student)
-            if result is not None:
-                result.status = Status.SKIPPED
+        record = None if force else read_record(autograded_dir(course, assignment, student))
+        if record is not None:
+            record.status = Status.SKIPPED
+            results.append(record)
         else:
-            outcome = api.autograde(assignment, student, force=True, create=True)
-            result = gradebook.read_submission(course, assignment, student)
-            if not outcome.get("success") or result is None:
-                log.debug("nbgrader log for %s:\n%s", student, outcome.get("log", ""))
-                message = last_line(outcome.get("error"), "nbgrader autograde failed")
-                result = SubmissionResult(student=student, assignment=assignment, status=Status.ERROR, message=message)
-        if result is None:
-            result = SubmissionResult(
-                student=student,
-                assignment=assignment,
-                status=Status.ERROR,
-                message="graded before, but missing from the gradebook: grade again with --force",
-            )
-        result.seconds = time.monotonic() - started
-        if result.status is not Status.SKIPPED:
-            write_record(result, autograded_dir(course, assignment, student))
-        results.append(result)
-        if on_result is not None:
-            on_result(result)
-    return results
+            todo.append(student)
+    if not todo:
+        return results
+
+    count = workers or grader.workers or os.cpu_count() or 1
+    runner: LocalRunner | DaskRunner = DaskRunner(scheduler, limits) if scheduler else LocalRunner(count, limits)
+    progress = Progress(len(todo)) if show_progress else None
+    in_flight: dict[Any, tuple[pipeline.Job, float]] = {}
+    pending = iter(todo)
+    try:
+        while True:
+            while len(in_flight) < 2 * runner.workers:
+                next_student = next(pending, None)
+                if next_student is None:
+                    break
+                student = next_student
+                started = time.monotonic()
+                job = pipeline.prepare(course, assignment, student, execute_ungraded=grader.execute_ungraded)
+                in_flight[runner.submit(job)] = (job, started)
+            if not in_flight:
+                break
+            for future in runner.wait_any(in_flight):
+                job, started = in_flight.pop(future)
+                try:
+                    runs: dict[str, RunResult] = future.result()
+                except Exception as exc:  # a worker lost: every notebook of this submission counts as crashed
+                    log.warning("%s: execution failed: %s", job.student, exc)
+                    runs = {
+                        name: RunResult(status="crashed", notebook=None, message=f"worker failed: {exc}")
+                        for name in job.notebooks
+                    }
+                result = pipeline.finalize(course, job, runs, time.monotonic() - started)
+                results.append(result)
+                if progress is not None:
+                    progress.update(result)
+                if on_result is not None:
+                    on_result(result)
+    finally:
+        runner.close()
+        pipeline.dispose_engines()
+        if progress is not None:
+            progress.close()
+    return sorted(results, key=lambda r: r.student)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from nbgrader.api import Gradebook, MissingEntry
 
 from autograder import notebooks
@@ -19,6 +21,9 @@ def open_gradebook(course: Course) -> Gradebook:
 
 def require_released(course: Course, assignment: str) -> None:
     """The assignment must be in the gradebook (``autograder release`` puts it there)."""
+    url = course.gradebook_url()
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+        raise AutograderError(f"there is no gradebook yet: run 'autograder release {assignment}' first")
     with open_gradebook(course) as gb:
         try:
             gb.find_assignment(assignment)

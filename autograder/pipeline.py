@@ -1,0 +1,249 @@
+"""The two gradebook stages around execution, done the way ``nbgrader autograde`` does them.
+
+:func:`prepare` registers the submission and sanitizes each notebook with
+nbgrader's own preprocessors (test and locked cells restored from the
+gradebook, outputs cleared). :func:`finalize` scores the executed notebooks
+with nbgrader's own preprocessors (one commit per notebook instead of one per
+cell), writes ``autograded/``, and last of all the completion record. Only the
+main process runs these, so the gradebook has a single writer.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import jsonschema
+import nbformat
+import sqlalchemy
+from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbgrader import api as nbgrader_api
+from nbgrader.api import Gradebook
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.nbgraderformat import common as nbgraderformat_common
+from nbgrader.preprocessors import (
+    AssignLatePenalties,
+    CheckCellMetadata,
+    ClearOutput,
+    DeduplicateIds,
+    IgnorePattern,
+    LimitOutput,
+    OverwriteCells,
+    OverwriteKernelspec,
+    SaveAutoGrades,
+)
+
+from autograder import gradebook, notebooks
+from autograder.course import Course
+from autograder.errors import AutograderError
+from autograder.results import Status, SubmissionResult, write_record
+from autograder.zygote import RunResult
+
+MAX_EXTRA_FILE_BYTES = 20_000_000
+
+
+class _CachedSchemaValidation:
+    """Stands in for ``jsonschema`` inside nbgrader's metadata validator.
+
+    nbgrader calls ``jsonschema.validate(metadata, schema)`` for every cell,
+    which re-checks the (constant) schema each time; this validates against
+    the same schema with a validator built once.
+    """
+
+    ValidationError = jsonschema.ValidationError
+    _validators: ClassVar[dict[int, Any]] = {}
+
+    @classmethod
+    def validate(cls, instance: Any, schema: dict[str, Any]) -> None:
+        validator = cls._validators.get(id(schema))
+        if validator is None:
+            validator = cls._validators[id(schema)] = jsonschema.validators.validator_for(schema)(schema)
+        validator.validate(instance)
+
+
+nbgraderformat_common.jsonschema = _CachedSchemaValidation
+
+_ENGINES: dict[str, Any] = {}
+
+
+def _cached_engine(url: str, **kwargs: Any) -> Any:
+    """nbgrader opens a new database engine for every preprocessor; reuse one per URL (it pools connections)."""
+    key = f"{url}|{sorted(kwargs.items())}"
+    if key not in _ENGINES:
+        _ENGINES[key] = sqlalchemy.create_engine(url, **kwargs)
+    return _ENGINES[key]
+
+
+nbgrader_api.create_engine = _cached_engine
+
+
+def dispose_engines() -> None:
+    """Close the pooled connections (at the end of a grading run)."""
+    for engine in _ENGINES.values():
+        engine.dispose()
+    _ENGINES.clear()
+
+
+def has_grade_cells(nb: dict[str, Any]) -> bool:
+    return any(cell.get("metadata", {}).get("nbgrader", {}).get("grade") for cell in nb.get("cells", []))
+
+
+SANITIZE = (ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata)
+
+
+class BatchedSaveAutoGrades(SaveAutoGrades):  # type: ignore[misc]
+    """nbgrader's SaveAutoGrades, committing once per notebook instead of once per cell."""
+
+    def preprocess(self, nb: Any, resources: Any) -> Any:
+        info = resources["nbgrader"]
+        self.notebook_id, self.assignment_id = info["notebook"], info["assignment"]
+        self.student_id, self.db_url = info["student"], info["db_url"]
+        self.gradebook = Gradebook(self.db_url)
+        with self.gradebook:
+            session = self.gradebook.db
+            commit = session.commit
+            session.commit = lambda: None
+            try:
+                nb, resources = super(SaveAutoGrades, self).preprocess(nb, resources)
+            finally:
+                session.commit = commit
+            session.commit()
+        return nb, resources
+
+
+POSTPROCESS = (
+    IgnorePattern,
+    ClearMetadataPreprocessor,
+    LimitOutput,
+    BatchedSaveAutoGrades,
+    AssignLatePenalties,
+    CheckCellMetadata,
+)
+
+
+@dataclass
+class Job:
+    """One submission, ready to execute anywhere: plain data only."""
+
+    student: str
+    assignment: str
+    notebooks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Sanitized notebooks by name, as nbformat JSON."""
+    problems: dict[str, str] = field(default_factory=dict)
+    """Notebooks that cannot run, by name, with the reason (missing, not valid JSON, ...)."""
+    files: dict[str, bytes] = field(default_factory=dict)
+    """Other files of the submission, by relative path, for the notebooks' working directory."""
+    skip: set[str] = field(default_factory=set)
+    """Notebooks not to execute: they have no grade cells, so their outputs cannot change a score."""
+
+
+def _resources(course: Course, assignment: str, student: str, name: str) -> dict[str, Any]:
+    return {
+        "unique_key": name,
+        "output_files_dir": f"{name}_files",
+        "nbgrader": {"student": student, "assignment": assignment, "notebook": name, "db_url": course.gradebook_url()},
+    }
+
+
+def _run(preprocessors: tuple[type, ...], nb: Any, resources: dict[str, Any], config: Any) -> Any:
+    for cls in preprocessors:
+        pp = cls(config=config)
+        if getattr(pp, "enabled", True):
+            nb, resources = pp.preprocess(nb, resources)
+    return nb
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:300]
+
+
+def prepare(course: Course, assignment: str, student: str, *, execute_ungraded: bool = False) -> Job:
+    """Register the submission in the gradebook and sanitize its notebooks."""
+    coursedir = CourseDirectory(config=course.config)
+    folder = course.submitted_dir / student / assignment
+    timestamp = coursedir.get_existing_timestamp(str(folder))
+    job = Job(student=student, assignment=assignment)
+    with gradebook.open_gradebook(course) as gb:
+        gb.update_or_create_student(student)
+        if timestamp:
+            gb.update_or_create_submission(assignment, student, timestamp=timestamp)
+        else:
+            gb.update_or_create_submission(assignment, student)
+        names = [nb.name for nb in gb.find_assignment(assignment).notebooks]
+    for name in names:
+        path = folder / f"{name}.ipynb"
+        if not path.is_file():
+            job.problems[name] = f"{name}.ipynb is missing from the submission"
+            continue
+        try:
+            nb = nbformat.read(str(path), as_version=nbformat.NO_CONVERT)
+            if nb.get("nbformat") != 4:
+                raise ValueError("not an nbformat 4 notebook")
+            nb = _run(SANITIZE, nb, _resources(course, assignment, student, name), course.config)
+            job.notebooks[name] = dict(nb)
+            if not execute_ungraded and not has_grade_cells(job.notebooks[name]):
+                job.skip.add(name)
+        except Exception as exc:
+            job.problems[name] = f"{name}.ipynb could not be read: {_one_line(exc)}"
+    for extra in sorted(folder.rglob("*")):
+        if extra.is_file() and extra.suffix != ".ipynb" and extra.stat().st_size <= MAX_EXTRA_FILE_BYTES:
+            job.files[str(extra.relative_to(folder))] = extra.read_bytes()
+    return job
+
+
+def _not_run(nb: dict[str, Any], reason: str) -> Any:
+    """The sanitized notebook with every code cell showing why it did not run (so tests score 0)."""
+    node = nbformat.from_dict(nb)
+    for cell in node.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [nbformat.v4.new_output("error", ename="NotRun", evalue=reason, traceback=[reason])]
+    return node
+
+
+def _zero_missing(course: Course, assignment: str, student: str, name: str) -> None:
+    with gradebook.open_gradebook(course) as gb:
+        submission = gb.find_submission_notebook(name, assignment, student)
+        for grade in submission.grades:
+            grade.auto_score = 0
+            grade.needs_manual_grade = False
+        gb.db.commit()
+
+
+def finalize(course: Course, job: Job, runs: dict[str, RunResult], seconds: float) -> SubmissionResult:
+    """Score the executed notebooks into the gradebook, write autograded/, then the record."""
+    out_dir = course.root / "autograded" / job.student / job.assignment
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    out_dir.mkdir(parents=True)
+    messages = list(job.problems.values())
+    status = Status.ERROR if job.problems else Status.GRADED
+    for name in job.problems:
+        _zero_missing(course, job.assignment, job.student, name)
+    for name, sanitized in job.notebooks.items():
+        run = runs.get(name) or RunResult(status="crashed", notebook=None, message="not executed")
+        if name in job.skip:
+            nb = nbformat.from_dict(sanitized)
+        elif run.status == "ok" and run.notebook is not None:
+            nb = nbformat.from_dict(run.notebook)
+        else:
+            reason = f"{name}: {run.message or run.status}"
+            messages.append(reason)
+            status = Status.TIMEOUT if run.status == "timeout" else Status.ERROR
+            nb = _not_run(sanitized, reason)
+        nb = _run(POSTPROCESS, nb, _resources(course, job.assignment, job.student, name), course.config)
+        notebooks.write(nb, out_dir / f"{name}.ipynb")
+    for relative, content in job.files.items():
+        target = out_dir / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+    result = gradebook.read_submission(course, job.assignment, job.student)
+    if result is None:
+        raise AutograderError(f"{job.student}: the gradebook lost the submission while grading")
+    if status is not Status.GRADED:
+        result.status = status
+    result.message = "; ".join(messages)
+    result.seconds = seconds
+    write_record(result, out_dir)
+    return result

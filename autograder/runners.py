@@ -1,0 +1,95 @@
+"""Where notebooks run: a local pool of warm zygotes, or a Dask cluster.
+
+Both take a :class:`~autograder.pipeline.Job` (plain data) and give back the
+:class:`~autograder.zygote.RunResult` of each of its notebooks. Nothing here
+touches the gradebook.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Any
+
+from autograder.errors import AutograderError
+from autograder.pipeline import Job
+from autograder.zygote import Limits, RunResult, Zygote
+
+
+def execute_job(job: Job, limits: Limits, zygote: Zygote) -> dict[str, RunResult]:
+    """Run each notebook of the submission in its own fresh process (except those ``job.skip`` names)."""
+    return {name: zygote.run(nb, job.files, limits) for name, nb in job.notebooks.items() if name not in job.skip}
+
+
+class LocalRunner:
+    """``workers`` threads, each driving its own warm zygote process."""
+
+    def __init__(self, workers: int, limits: Limits) -> None:
+        self.workers = workers
+        self.limits = limits
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grader")
+        self._local = threading.local()
+        self._zygotes: list[Zygote] = []
+        self._lock = threading.Lock()
+
+    def _zygote(self) -> Zygote:
+        zygote = getattr(self._local, "zygote", None)
+        if zygote is None:
+            zygote = Zygote()
+            zygote.start()
+            self._local.zygote = zygote
+            with self._lock:
+                self._zygotes.append(zygote)
+        return zygote
+
+    def submit(self, job: Job) -> Future[dict[str, RunResult]]:
+        return self._pool.submit(lambda: execute_job(job, self.limits, self._zygote()))
+
+    def wait_any(self, futures: Iterable[Any]) -> set[Any]:
+        done, _ = wait(list(futures), return_when=FIRST_COMPLETED)
+        return done
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        for zygote in self._zygotes:
+            zygote.close()
+
+
+_WORKER_ZYGOTE: Zygote | None = None
+
+
+def run_on_dask_worker(job: Job, limits: Limits) -> dict[str, RunResult]:
+    """The Dask task: one per submission, on a warm zygote kept by the worker process."""
+    global _WORKER_ZYGOTE
+    if _WORKER_ZYGOTE is None:
+        _WORKER_ZYGOTE = Zygote()
+        _WORKER_ZYGOTE.start()
+    return execute_job(job, limits, _WORKER_ZYGOTE)
+
+
+class DaskRunner:
+    """Submissions as tasks on a Dask distributed cluster."""
+
+    def __init__(self, address: str, limits: Limits) -> None:
+        from distributed import Client
+
+        self.limits = limits
+        try:
+            self.client = Client(address, timeout=10)
+        except OSError as exc:
+            raise AutograderError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+        workers = self.client.scheduler_info().get("workers", {})
+        self.workers = max(1, sum(int(w.get("nthreads", 1)) for w in workers.values()))
+
+    def submit(self, job: Job) -> Any:
+        return self.client.submit(run_on_dask_worker, job, self.limits, pure=False, key=f"grade-{job.student}")
+
+    def wait_any(self, futures: Iterable[Any]) -> set[Any]:
+        from distributed import wait as dask_wait
+
+        done, _ = dask_wait(list(futures), return_when="FIRST_COMPLETED")
+        return set(done)
+
+    def close(self) -> None:
+        self.client.close()

@@ -1,0 +1,45 @@
+"""The grader's own options: traitlets that live in ``nbgrader_config.py`` beside nbgrader's.
+
+For example::
+
+    c.Grader.workers = 4            # parallel grading processes
+    c.Grader.notebook_timeout = 120 # seconds per notebook
+    c.Grader.memory_mb = 1024       # MiB per notebook
+"""
+
+from __future__ import annotations
+
+from traitlets import Bool, Float, Int
+from traitlets.config import Config, Configurable
+
+from autograder.zygote import Limits
+
+
+class Grader(Configurable):
+    """Options of ``autograder grade``."""
+
+    workers = Int(0, help="Notebooks graded at once on this machine (0: one per CPU core).").tag(config=True)
+    cell_timeout = Float(
+        0.0, help="Seconds one cell may run before it is interrupted (0: nbgrader's Execute.timeout)."
+    ).tag(config=True)
+    notebook_timeout = Float(300.0, help="Seconds one notebook may run before its process is killed.").tag(config=True)
+    memory_mb = Int(2048, help="Memory (MiB) one notebook may allocate.").tag(config=True)
+    output_bytes = Int(2_000_000, help="Output (bytes of text and images) kept per notebook.").tag(config=True)
+    file_bytes = Int(50_000_000, help="Largest file a notebook may write, in bytes.").tag(config=True)
+    execute_ungraded = Bool(
+        False, help="Also run notebooks that have no grade cells (their outputs cannot change a score)."
+    ).tag(config=True)
+
+
+def load(config: Config) -> tuple[Grader, Limits]:
+    """The grader's settings and the per-notebook limits they imply."""
+    grader = Grader(config=config)
+    cell_timeout = grader.cell_timeout or float(config.Execute.get("timeout", 30) or 30)
+    limits = Limits(
+        cell_timeout=cell_timeout,
+        notebook_timeout=grader.notebook_timeout,
+        memory_mb=grader.memory_mb,
+        output_bytes=grader.output_bytes,
+        file_bytes=grader.file_bytes,
+    )
+    return grader, limits

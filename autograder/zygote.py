@@ -1,0 +1,286 @@
+"""A warm fork server: imports done once, a fresh forked child for every notebook.
+
+``python -m autograder.zygote`` imports torch, matplotlib, ipywidgets and
+IPython, builds the grading shell (:mod:`autograder.executor`), then serves
+jobs read from stdin. For each job it forks a child that gets its own session,
+private working directory and resource limits, runs the notebook and sends the
+executed notebook back through a pipe. The zygote enforces the wall-clock
+limit and the size of what comes back, and kills the child's whole process
+group when it is done. The child never shares state with the next one: each
+starts from the zygote's clean memory image.
+
+Frames on every pipe are an 8-byte big-endian length followed by JSON.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import select
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import IO, Any
+
+HEADER = struct.Struct(">Q")
+PRELOAD = ("numpy", "torch", "matplotlib.pyplot", "ipywidgets", "IPython")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one notebook run may use. Defaults are :class:`autograder.settings.GraderSettings`'s."""
+
+    cell_timeout: float = 60.0
+    """Seconds one cell may run before it is interrupted."""
+    notebook_timeout: float = 300.0
+    """Seconds the whole notebook may run before its process is killed."""
+    memory_mb: int = 2048
+    """Memory (MiB) the child may allocate beyond what the warm zygote already maps."""
+    output_bytes: int = 2_000_000
+    """Output (text and images) one notebook may produce; the rest is dropped."""
+    file_bytes: int = 50_000_000
+    """Largest file the child may write."""
+
+
+@dataclass
+class RunResult:
+    """What happened to one notebook run."""
+
+    status: str
+    """``ok``, ``timeout``, ``crashed`` (the process died) or ``output_limit``."""
+    notebook: dict[str, Any] | None
+    """The executed notebook (None if the child died before sending it)."""
+    message: str = ""
+    seconds: float = 0.0
+    last_cell: int = -1
+    """Index of the last cell the child started (for a timeout or crash)."""
+
+
+def write_frame(stream: IO[bytes], payload: dict[str, Any]) -> None:
+    data = json.dumps(payload).encode()
+    stream.write(HEADER.pack(len(data)) + data)
+    stream.flush()
+
+
+def read_frame(stream: IO[bytes]) -> dict[str, Any] | None:
+    head = stream.read(HEADER.size)
+    if len(head) < HEADER.size:
+        return None
+    (size,) = HEADER.unpack(head)
+    data = stream.read(size)
+    if len(data) < size:
+        return None
+    result: dict[str, Any] = json.loads(data)
+    return result
+
+
+# --- inside the zygote ---------------------------------------------------------------
+
+
+def _vm_size() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmSize:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def _child(job: dict[str, Any], shell: Any, capture: Any, progress_fd: int, out_fd: int) -> None:
+    import resource
+
+    from autograder.executor import run_cells
+
+    os.setsid()
+    limits = Limits(**job["limits"])
+    workdir = Path(job["workdir"])
+    os.chdir(workdir)
+    os.environ["HOME"] = str(workdir)
+    os.environ["MPLCONFIGDIR"] = str(workdir / ".matplotlib")
+    address_space = _vm_size() + limits.memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    capture.output_limit = limits.output_bytes
+
+    def on_cell(index: int) -> None:
+        os.write(progress_fd, struct.pack(">i", index))
+
+    nb = run_cells(shell, capture, job["notebook"], limits.cell_timeout, on_cell)
+    data = json.dumps({"notebook": nb, "truncated": capture.truncated}).encode()
+    view = memoryview(HEADER.pack(len(data)) + data)
+    while view:
+        written = os.write(out_fd, view)
+        view = view[written:]
+
+
+def _kill_group(pid: int) -> None:
+    for target in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            target()
+
+
+def _supervise(job: dict[str, Any], shell: Any, capture: Any) -> dict[str, Any]:
+    limits = Limits(**job["limits"])
+    out_r, out_w = os.pipe()
+    prog_r, prog_w = os.pipe()
+    started = time.monotonic()
+    pid = os.fork()
+    if pid == 0:  # the child
+        os.close(out_r)
+        os.close(prog_r)
+        code = 0
+        try:
+            _child(job, shell, capture, prog_w, out_w)
+        except BaseException:
+            code = 70
+        os._exit(code)
+    os.close(out_w)
+    os.close(prog_w)
+    chunks: list[bytes] = []
+    received = 0
+    cap = limits.output_bytes * 4 + 10_000_000
+    last_cell = -1
+    status, message = "ok", ""
+    deadline = started + limits.notebook_timeout
+    open_fds = {out_r, prog_r}
+    while open_fds:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            status, message = "timeout", f"the notebook ran longer than {limits.notebook_timeout:g} s and was stopped"
+            break
+        ready, _, _ = select.select(list(open_fds), [], [], remaining)
+        for fd in ready:
+            data = os.read(fd, 1 << 20)
+            if not data:
+                open_fds.discard(fd)
+            elif fd == prog_r:
+                last_cell = struct.unpack(">i", data[-4:])[0] if len(data) >= 4 else last_cell
+            else:
+                chunks.append(data)
+                received += len(data)
+                if received > cap:
+                    status, message = "output_limit", "the notebook produced more output than the grader accepts"
+                    open_fds.clear()
+                    break
+    _kill_group(pid)
+    _, wait_status = os.waitpid(pid, 0)
+    os.close(out_r)
+    os.close(prog_r)
+    seconds = time.monotonic() - started
+    notebook = None
+    if status == "ok":
+        blob = b"".join(chunks)
+        if len(blob) >= HEADER.size and HEADER.unpack(blob[: HEADER.size])[0] == len(blob) - HEADER.size:
+            notebook = json.loads(blob[HEADER.size :])
+        else:
+            status = "crashed"
+            if os.WIFSIGNALED(wait_status):
+                message = f"the notebook's process was killed by signal {os.WTERMSIG(wait_status)}"
+            else:
+                message = f"the notebook's process exited early (status {os.WEXITSTATUS(wait_status)})"
+    payload = asdict(RunResult(status=status, notebook=None, message=message, seconds=seconds, last_cell=last_cell))
+    if notebook is not None:
+        payload["notebook"] = notebook["notebook"]
+        if notebook.get("truncated"):
+            payload["message"] = "output was truncated"
+    return payload
+
+
+def serve() -> None:
+    """The zygote's main loop: warm up, then one job per frame on stdin until EOF."""
+    import importlib
+
+    for module in PRELOAD:
+        importlib.import_module(module)
+    import torch
+
+    torch.set_num_threads(1)
+    from autograder.executor import Capture, build_shell
+
+    capture = Capture(Limits().output_bytes)
+    shell = build_shell(capture)
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # stray prints must not corrupt the frames
+    write_frame(stdout, {"ready": True, "pid": os.getpid()})
+    while True:
+        job = read_frame(stdin)
+        if job is None:
+            return
+        write_frame(stdout, _supervise(job, shell, capture))
+
+
+# --- in the grader -------------------------------------------------------------------
+
+
+class Zygote:
+    """A client for one zygote process; runs one notebook at a time."""
+
+    def __init__(self, python: str | None = None, command_prefix: list[str] | None = None) -> None:
+        self.python = python or sys.executable
+        self.command_prefix = command_prefix or []
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        env = dict(
+            os.environ,
+            OMP_NUM_THREADS="1",
+            MKL_NUM_THREADS="1",
+            PYTHONUNBUFFERED="1",
+            MPLBACKEND="module://matplotlib_inline.backend_inline",
+        )
+        root = str(Path(__file__).resolve().parent.parent)
+        env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+        self.proc = subprocess.Popen(
+            [*self.command_prefix, self.python, "-m", "autograder.zygote"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+        assert self.proc.stdout is not None
+        hello = read_frame(self.proc.stdout)
+        if not hello or not hello.get("ready"):
+            self.close()
+            raise RuntimeError("the grading process did not start")
+
+    def run(self, notebook: dict[str, Any], files: dict[str, bytes], limits: Limits) -> RunResult:
+        """Execute ``notebook`` in a fresh child, in a temporary folder holding ``files``."""
+        if self.proc is None or self.proc.poll() is not None:
+            self.start()
+        assert self.proc is not None and self.proc.stdin is not None and self.proc.stdout is not None
+        workdir = Path(tempfile.mkdtemp(prefix="grading-"))
+        try:
+            for name, content in files.items():
+                target = workdir / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(content)
+            try:
+                write_frame(self.proc.stdin, {"notebook": notebook, "workdir": str(workdir), "limits": asdict(limits)})
+                reply = read_frame(self.proc.stdout)
+            except (BrokenPipeError, OSError):
+                reply = None
+            if reply is None:
+                self.close()
+                return RunResult(status="crashed", notebook=None, message="the grading process stopped unexpectedly")
+            return RunResult(**reply)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def close(self) -> None:
+        if self.proc is not None:
+            if self.proc.stdin:
+                with contextlib.suppress(OSError):
+                    self.proc.stdin.close()
+            self.proc.kill()  # it holds nothing worth a clean shutdown, and torch's takes a second
+            self.proc.wait()
+            self.proc = None
+
+
+if __name__ == "__main__":
+    serve()

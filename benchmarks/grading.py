@@ -1,0 +1,175 @@
+"""Grade one cohort with stock ``nbgrader autograde`` and with ``autograder grade``, in one run.
+
+Usage: ``make bench-grading`` or ``python benchmarks/grading.py [--students N] [--skip-stock]``.
+
+It builds N varied submissions (the sample cohort's reference, stub and
+mistakes, cycled) in two throw-away copies of the course, grades one copy with
+stock nbgrader (one submission at a time, a fresh kernel per notebook) and the
+other with ours, checks that both gradebooks agree, and prints:
+
+* the speed-up of ours over stock and the seconds per submission of each;
+* the floor: executing the graded notebooks' cells in one already-warm
+  interpreter, one after another, with no gradebook work;
+* the peak memory (sum of the resident memory of the whole process tree,
+  sampled) of our run, for N and for N/4, to show it does not grow with N.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from autograder.cohort import Variant, build_cohort  # noqa: E402
+from autograder.course import Course  # noqa: E402
+from autograder.release import generate_release  # noqa: E402
+from demo.cohort import SAMPLE_COHORT  # noqa: E402
+
+
+def cohort(n: int) -> list[Variant]:
+    return [
+        replace(v, student=f"s{i:03d}_{v.student}")
+        for i, v in ((i, SAMPLE_COHORT[i % len(SAMPLE_COHORT)]) for i in range(n))
+    ]
+
+
+def make_course(dest: Path, variants: list[Variant]) -> Path:
+    dest.mkdir(parents=True)
+    shutil.copy(ROOT / "nbgrader_config.py", dest)
+    shutil.copytree(ROOT / "source", dest / "source")
+    generate_release(Course.load(dest), "week3")
+    build_cohort(variants, course_root=dest, assignment="week3")
+    return dest
+
+
+class PeakMemory:
+    """Samples the summed RSS of a process and all its descendants."""
+
+    def __init__(self, pid: int) -> None:
+        self.root = psutil.Process(pid)
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            total = 0
+            try:
+                for proc in [self.root, *self.root.children(recursive=True)]:
+                    try:
+                        total += proc.memory_info().rss
+                    except psutil.Error:
+                        pass
+            except psutil.Error:
+                pass
+            self.peak = max(self.peak, total)
+            self._stop.wait(0.1)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def timed(cmd: list[str], cwd: Path) -> tuple[float, int]:
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with PeakMemory(proc.pid) as memory:
+        code = proc.wait()
+    if code != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed with status {code}")
+    return time.perf_counter() - started, memory.peak
+
+
+def scores(course: Path) -> dict[tuple[str, str, str], float | None]:
+    from nbgrader.api import Gradebook
+
+    out = {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for student in gb.students:
+            for nb in gb.find_submission("week3", student.id).notebooks:
+                for grade in nb.grades:
+                    out[(student.id, nb.name, grade.name)] = grade.score
+    return out
+
+
+def floor_seconds(course: Path, students: list[str]) -> float:
+    """Execute the graded notebooks of every submission in one warm interpreter, serially."""
+    code = f"""
+import json, sys, time
+sys.path.insert(0, {str(ROOT)!r})
+import numpy, torch, matplotlib.pyplot, ipywidgets, IPython
+torch.set_num_threads(1)
+from pathlib import Path
+from autograder.executor import Capture, build_shell, run_cells
+capture = Capture(10**9)
+shell = build_shell(capture)
+total = 0.0
+for student in {students!r}:
+    for path in sorted(Path({str(course)!r}, "submitted", student, "week3").glob("*.ipynb")):
+        nb = json.loads(path.read_text())
+        if not any(c.get("metadata", {{}}).get("nbgrader", {{}}).get("grade") for c in nb["cells"]):
+            continue
+        shell.reset(new_session=False)
+        started = time.perf_counter()
+        run_cells(shell, capture, nb, 600)
+        total += time.perf_counter() - started
+print(total)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=course)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=100)
+    parser.add_argument("--skip-stock", action="store_true", help="only time ours (no ratio)")
+    args = parser.parse_args(argv)
+    n = args.students
+    bindir = Path(sys.executable).parent
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        ours_dir = make_course(Path(tmp) / "ours", cohort(n))
+        small_dir = make_course(Path(tmp) / "small", cohort(max(2, n // 4)))
+        print(f"cohort: {n} submissions, {len(SAMPLE_COHORT)} kinds cycled; machine: {psutil.cpu_count()} cores")
+        ours_s, ours_mem = timed([str(bindir / "autograder"), "grade", "week3"], ours_dir)
+        _, small_mem = timed([str(bindir / "autograder"), "grade", "week3"], small_dir)
+        floor = floor_seconds(ours_dir, [v.student for v in cohort(n)])
+        print(
+            f"ours : {ours_s:8.1f} s  {ours_s / n:6.2f} s/submission  peak memory {ours_mem / 2**20:6.0f} MiB "
+            f"(with {max(2, n // 4)} submissions: {small_mem / 2**20:.0f} MiB)"
+        )
+        print(
+            f"floor: {floor:8.1f} s  {floor / n:6.2f} s/submission  (graded notebooks' cells, one warm "
+            f"interpreter) -> ours is {ours_s / floor:.2f}x the floor"
+        )
+        if not args.skip_stock:
+            stock_dir = make_course(Path(tmp) / "stock", cohort(n))
+            stock_s, stock_mem = timed([str(bindir / "nbgrader"), "autograde", "week3"], stock_dir)
+            print(f"stock: {stock_s:8.1f} s  {stock_s / n:6.2f} s/submission  peak memory {stock_mem / 2**20:6.0f} MiB")
+            print(f"speed-up of ours over stock nbgrader: {stock_s / ours_s:.1f}x")
+            a, b = scores(stock_dir), scores(ours_dir)
+            differing = sorted(k for k in a if a[k] != b.get(k))
+            print(
+                f"scores identical to stock: {not differing and a.keys() == b.keys()} "
+                f"({len(a)} grades compared{'; first difference ' + json.dumps(differing[:1]) if differing else ''})"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
