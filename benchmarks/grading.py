@@ -17,6 +17,7 @@ other with ours, checks that both gradebooks agree, and prints:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import shutil
 import subprocess
@@ -68,10 +69,8 @@ class PeakMemory:
             total = 0
             try:
                 for proc in [self.root, *self.root.children(recursive=True)]:
-                    try:
+                    with contextlib.suppress(psutil.Error):
                         total += proc.memory_info().rss
-                    except psutil.Error:
-                        pass
             except psutil.Error:
                 pass
             self.peak = max(self.peak, total)
