@@ -64,6 +64,9 @@ class Capture:
             self.outputs.clear()
             self.clear_pending = False
         if not self._room(len(text)):
+            if name == "stderr" and not any(o.get("name") == "stderr" for o in self.outputs):
+                # anything on stderr fails a test cell (nbgrader's rule): keep that fact, not the flood
+                self.outputs.append({"output_type": "stream", "name": "stderr", "text": text[:1000]})
             return
         last = self.outputs[-1] if self.outputs else None
         if last and last["output_type"] == "stream" and last["name"] == name:
@@ -86,7 +89,16 @@ class Capture:
         self._add(output, size)
 
     def error(self, ename: str, evalue: str, tb: list[str]) -> None:
-        self._add({"output_type": "error", "ename": ename, "evalue": evalue, "traceback": tb}, len(evalue))
+        """Errors are always kept, whatever output was dropped: they decide a test cell's score."""
+        if self.widget_depth:
+            return
+        if self.clear_pending:
+            self.outputs.clear()
+            self.clear_pending = False
+        evalue = evalue[:5000]
+        tb = [line[:5000] for line in tb[-50:]]
+        self.used += len(evalue) + sum(len(line) for line in tb)
+        self.outputs.append({"output_type": "error", "ename": ename, "evalue": evalue, "traceback": tb})
 
     def clear(self, wait: bool) -> None:
         if self.widget_depth:

@@ -134,6 +134,10 @@ class Job:
     """Notebooks that cannot run, by name, with the reason (missing, not valid JSON, ...)."""
     files: dict[str, bytes] = field(default_factory=dict)
     """Other files of the submission, by relative path, for the notebooks' working directory."""
+    notes: list[str] = field(default_factory=list)
+    """Things worth telling that do not cost points (an extra notebook, ...)."""
+    graded_cells: dict[str, set[str]] = field(default_factory=dict)
+    """The grade ids each notebook must have, from the gradebook."""
     skip: set[str] = field(default_factory=set)
     """Notebooks not to execute: they have no grade cells, so their outputs cannot change a score."""
 
@@ -171,7 +175,12 @@ def prepare(course: Course, assignment: str, student: str, *, execute_ungraded: 
             gb.update_or_create_submission(assignment, student, timestamp=timestamp)
         else:
             gb.update_or_create_submission(assignment, student)
-        names = [nb.name for nb in gb.find_assignment(assignment).notebooks]
+        source_notebooks = gb.find_assignment(assignment).notebooks
+        names = [nb.name for nb in source_notebooks]
+        job.graded_cells = {nb.name: {cell.name for cell in nb.grade_cells} for nb in source_notebooks}
+    strays = sorted(p.name for p in folder.glob("*.ipynb") if p.stem not in names)
+    if strays:
+        job.notes.append(f"notebooks that are not part of {assignment} were ignored: {', '.join(strays)}")
     for name in names:
         path = folder / f"{name}.ipynb"
         if not path.is_file():
@@ -181,12 +190,16 @@ def prepare(course: Course, assignment: str, student: str, *, execute_ungraded: 
             nb = nbformat.read(str(path), as_version=nbformat.NO_CONVERT)
             if nb.get("nbformat") != 4:
                 raise ValueError("not an nbformat 4 notebook")
+        except Exception as exc:
+            job.problems[name] = f"{name}.ipynb could not be read: {_one_line(exc)}"
+            continue
+        try:
             nb = _run(SANITIZE, nb, _resources(course, assignment, student, name), course.config)
             job.notebooks[name] = dict(nb)
             if not execute_ungraded and not has_grade_cells(job.notebooks[name]):
                 job.skip.add(name)
         except Exception as exc:
-            job.problems[name] = f"{name}.ipynb could not be read: {_one_line(exc)}"
+            job.problems[name] = f"{name}.ipynb has damaged nbgrader cells (duplicated or altered): {_one_line(exc)}"
     for extra in sorted(folder.rglob("*")):
         if extra.is_file() and extra.suffix != ".ipynb" and extra.stat().st_size <= MAX_EXTRA_FILE_BYTES:
             job.files[str(extra.relative_to(folder))] = extra.read_bytes()
@@ -202,6 +215,29 @@ def _not_run(nb: dict[str, Any], reason: str) -> Any:
     return node
 
 
+def _diagnose(name: str, nb: Any, expected: set[str], limits_note: str) -> tuple[list[str], Status | None]:
+    """Faults visible in an executed notebook: cells that hit a limit, test cells that are gone."""
+    notes: list[str] = []
+    status: Status | None = None
+    present = {c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells}
+    gone = sorted(expected - present)
+    if gone:
+        notes.append(f"{name}: graded cells deleted from the notebook ({', '.join(gone)}) score 0")
+        status = Status.ERROR
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            ename = output.get("ename") if output.get("output_type") == "error" else None
+            if ename == "MemoryError":
+                notes.append(f"{name}: cell {index} ran out of memory ({limits_note})")
+                status = status or Status.ERROR
+            elif ename in ("CellTimeout", "KeyboardInterrupt"):
+                notes.append(f"{name}: cell {index} ran too long and was interrupted")
+                status = Status.TIMEOUT
+            elif output.get("output_type") == "stream" and "output truncated by the grader" in output.get("text", ""):
+                notes.append(f"{name}: cell {index} printed too much; the rest of its output was dropped")
+    return notes, status
+
+
 def _zero_missing(course: Course, assignment: str, student: str, name: str) -> None:
     with gradebook.open_gradebook(course) as gb:
         submission = gb.find_submission_notebook(name, assignment, student)
@@ -211,7 +247,9 @@ def _zero_missing(course: Course, assignment: str, student: str, name: str) -> N
         gb.db.commit()
 
 
-def finalize(course: Course, job: Job, runs: dict[str, RunResult], seconds: float) -> SubmissionResult:
+def finalize(
+    course: Course, job: Job, runs: dict[str, RunResult], seconds: float, limits_note: str = "memory limit"
+) -> SubmissionResult:
     """Score the executed notebooks into the gradebook, write autograded/, then the record."""
     out_dir = course.root / "autograded" / job.student / job.assignment
     if out_dir.exists():
@@ -219,6 +257,7 @@ def finalize(course: Course, job: Job, runs: dict[str, RunResult], seconds: floa
     out_dir.mkdir(parents=True)
     messages = list(job.problems.values())
     status = Status.ERROR if job.problems else Status.GRADED
+    messages += job.notes
     for name in job.problems:
         _zero_missing(course, job.assignment, job.student, name)
     for name, sanitized in job.notebooks.items():
@@ -232,6 +271,10 @@ def finalize(course: Course, job: Job, runs: dict[str, RunResult], seconds: floa
             messages.append(reason)
             status = Status.TIMEOUT if run.status == "timeout" else Status.ERROR
             nb = _not_run(sanitized, reason)
+        notes, noted = _diagnose(name, nb, job.graded_cells.get(name, set()), limits_note)
+        messages += notes
+        if noted is not None and status is Status.GRADED:
+            status = noted
         nb = _run(POSTPROCESS, nb, _resources(course, job.assignment, job.student, name), course.config)
         notebooks.write(nb, out_dir / f"{name}.ipynb")
     for relative, content in job.files.items():

@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import IO, Any
 
 HEADER = struct.Struct(">Q")
+RESERVE_BYTES = 96 * 1024 * 1024
+WATCH_INTERVAL = 0.2
 PRELOAD = ("numpy", "torch", "matplotlib.pyplot", "ipywidgets", "IPython")
 
 
@@ -54,7 +56,7 @@ class RunResult:
     """What happened to one notebook run."""
 
     status: str
-    """``ok``, ``timeout``, ``crashed`` (the process died) or ``output_limit``."""
+    """``ok``, ``timeout``, ``memory``, ``crashed`` (the process died) or ``output_limit``."""
     notebook: dict[str, Any] | None
     """The executed notebook (None if the child died before sending it)."""
     message: str = ""
@@ -102,6 +104,7 @@ def _child(job: dict[str, Any], shell: Any, capture: Any, progress_fd: int, out_
     os.chdir(workdir)
     os.environ["HOME"] = str(workdir)
     os.environ["MPLCONFIGDIR"] = str(workdir / ".matplotlib")
+    reserve = bytearray(RESERVE_BYTES)  # released before the results are sent, so sending cannot run out
     address_space = _vm_size() + limits.memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
@@ -112,11 +115,32 @@ def _child(job: dict[str, Any], shell: Any, capture: Any, progress_fd: int, out_
         os.write(progress_fd, struct.pack(">i", index))
 
     nb = run_cells(shell, capture, job["notebook"], limits.cell_timeout, on_cell)
+    del reserve
     data = json.dumps({"notebook": nb, "truncated": capture.truncated}).encode()
     view = memoryview(HEADER.pack(len(data)) + data)
     while view:
         written = os.write(out_fd, view)
         view = view[written:]
+
+
+def _own_rss() -> int:
+    """This process's resident memory: a forked child starts with (a shared copy of) it."""
+    return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _group_rss(pgid: int) -> int:
+    """Resident memory (bytes) of every process in the process group ``pgid``."""
+    total = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == pgid:
+                total += int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
 
 
 def _kill_group(pid: int) -> None:
@@ -138,6 +162,9 @@ def _supervise(job: dict[str, Any], shell: Any, capture: Any) -> dict[str, Any]:
         try:
             _child(job, shell, capture, prog_w, out_w)
         except BaseException:
+            import traceback
+
+            traceback.print_exc(file=sys.__stderr__)
             code = 70
         os._exit(code)
     os.close(out_w)
@@ -148,13 +175,18 @@ def _supervise(job: dict[str, Any], shell: Any, capture: Any) -> dict[str, Any]:
     last_cell = -1
     status, message = "ok", ""
     deadline = started + limits.notebook_timeout
+    watch_limit = _own_rss() + RESERVE_BYTES + limits.memory_mb * 1024 * 1024
     open_fds = {out_r, prog_r}
     while open_fds:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             status, message = "timeout", f"the notebook ran longer than {limits.notebook_timeout:g} s and was stopped"
             break
-        ready, _, _ = select.select(list(open_fds), [], [], remaining)
+        if _group_rss(pid) > watch_limit:
+            status = "memory"
+            message = f"the notebook used more than {limits.memory_mb} MiB of memory and was stopped"
+            break
+        ready, _, _ = select.select(list(open_fds), [], [], min(remaining, WATCH_INTERVAL))
         for fd in ready:
             data = os.read(fd, 1 << 20)
             if not data:
