@@ -13,6 +13,8 @@ from pathlib import Path
 from autograder.errors import AutograderError
 from autograder.results import Status, SubmissionResult, write_csv
 
+NO_SANDBOX_WARNING = "graded WITHOUT a sandbox (--no-sandbox): student code could read or change files"
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="autograder", description="Release and grade an nbgrader course.")
@@ -29,6 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--force", action="store_true", help="grade again submissions already graded")
     grade.add_argument("--workers", type=int, default=None, metavar="N", help="notebooks graded at once here")
     grade.add_argument("--scheduler", default=None, metavar="ADDRESS", help="grade on a Dask cluster (tcp://HOST:PORT)")
+    grade.add_argument(
+        "--no-sandbox", action="store_true", help="run student code without the bubblewrap sandbox (unsafe)"
+    )
     grade.add_argument(
         "--csv", type=Path, default=None, help="where to write grades (default reports/ASSIGNMENT/grades.csv)"
     )
@@ -83,9 +88,12 @@ def run(args: argparse.Namespace) -> int:
         workers=args.workers,
         scheduler=args.scheduler,
         show_progress=True,
+        sandbox=False if args.no_sandbox else None,
     )
     print_table(results)
     print_summary(results)
+    if args.no_sandbox:
+        print(f"warning: {NO_SANDBOX_WARNING}")
     csv_path = write_csv(results, args.csv or course.root / "reports" / args.assignment / "grades.csv")
     print(f"grades written to {csv_path}")
     return 0

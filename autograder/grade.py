@@ -21,6 +21,7 @@ from autograder.errors import AutograderError
 from autograder.progress import Progress
 from autograder.results import Status, SubmissionResult, read_record
 from autograder.runners import DaskRunner, LocalRunner
+from autograder.sandbox import sandbox_available
 from autograder.zygote import RunResult
 
 log = logging.getLogger(__name__)
@@ -54,11 +55,21 @@ def grade(
     scheduler: str | None = None,
     on_result: Callable[[SubmissionResult], None] | None = None,
     show_progress: bool = False,
+    sandbox: bool | None = None,
 ) -> list[SubmissionResult]:
-    """Grade the selected submissions; already graded ones are skipped unless ``force``."""
+    """Grade the selected submissions; already graded ones are skipped unless ``force``.
+
+    Student code runs in a bubblewrap sandbox unless ``sandbox`` is False (None: ``Grader.sandbox``);
+    if the sandbox is wanted but cannot be built here, nothing is graded.
+    """
     chosen = select_students(course, assignment, students)
     gradebook.require_released(course, assignment)
     grader, limits = settings.load(course.config)
+    jail = settings.sandbox(grader) if (grader.sandbox if sandbox is None else sandbox) else None
+    if jail is not None:
+        reason = sandbox_available(jail)
+        if reason is not None:
+            raise AutograderError(f"cannot sandbox student code: {reason} (use --no-sandbox to grade without one)")
     results: list[SubmissionResult] = []
     todo = []
     for student in chosen:
@@ -72,7 +83,9 @@ def grade(
         return results
 
     count = workers or grader.workers or os.cpu_count() or 1
-    runner: LocalRunner | DaskRunner = DaskRunner(scheduler, limits) if scheduler else LocalRunner(count, limits)
+    runner: LocalRunner | DaskRunner = (
+        DaskRunner(scheduler, limits, jail) if scheduler else LocalRunner(count, limits, jail)
+    )
     progress = Progress(len(todo)) if show_progress else None
     in_flight: dict[Any, tuple[pipeline.Job, float]] = {}
     pending = iter(todo)

@@ -14,6 +14,7 @@ from typing import Any
 
 from autograder.errors import AutograderError
 from autograder.pipeline import Job
+from autograder.sandbox import Sandbox, dispose, sandboxed_zygote
 from autograder.zygote import Limits, RunResult, Zygote
 
 
@@ -23,11 +24,12 @@ def execute_job(job: Job, limits: Limits, zygote: Zygote) -> dict[str, RunResult
 
 
 class LocalRunner:
-    """``workers`` threads, each driving its own warm zygote process."""
+    """``workers`` threads, each driving its own warm zygote process (in its own sandbox, if ``sandbox``)."""
 
-    def __init__(self, workers: int, limits: Limits) -> None:
+    def __init__(self, workers: int, limits: Limits, sandbox: Sandbox | None = None) -> None:
         self.workers = workers
         self.limits = limits
+        self.sandbox = sandbox
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grader")
         self._local = threading.local()
         self._zygotes: list[Zygote] = []
@@ -36,7 +38,7 @@ class LocalRunner:
     def _zygote(self) -> Zygote:
         zygote = getattr(self._local, "zygote", None)
         if zygote is None:
-            zygote = Zygote()
+            zygote = sandboxed_zygote(self.sandbox) if self.sandbox else Zygote()
             zygote.start()
             self._local.zygote = zygote
             with self._lock:
@@ -53,17 +55,17 @@ class LocalRunner:
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
         for zygote in self._zygotes:
-            zygote.close()
+            dispose(zygote)
 
 
 _WORKER_ZYGOTE: Zygote | None = None
 
 
-def run_on_dask_worker(job: Job, limits: Limits) -> dict[str, RunResult]:
+def run_on_dask_worker(job: Job, limits: Limits, sandbox: Sandbox | None = None) -> dict[str, RunResult]:
     """The Dask task: one per submission, on a warm zygote kept by the worker process."""
     global _WORKER_ZYGOTE
     if _WORKER_ZYGOTE is None:
-        _WORKER_ZYGOTE = Zygote()
+        _WORKER_ZYGOTE = sandboxed_zygote(sandbox) if sandbox else Zygote()
         _WORKER_ZYGOTE.start()
     return execute_job(job, limits, _WORKER_ZYGOTE)
 
@@ -71,10 +73,11 @@ def run_on_dask_worker(job: Job, limits: Limits) -> dict[str, RunResult]:
 class DaskRunner:
     """Submissions as tasks on a Dask distributed cluster."""
 
-    def __init__(self, address: str, limits: Limits) -> None:
+    def __init__(self, address: str, limits: Limits, sandbox: Sandbox | None = None) -> None:
         from distributed import Client
 
         self.limits = limits
+        self.sandbox = sandbox
         try:
             self.client = Client(address, timeout=10)
         except OSError as exc:
@@ -83,7 +86,9 @@ class DaskRunner:
         self.workers = max(1, sum(int(w.get("nthreads", 1)) for w in workers.values()))
 
     def submit(self, job: Job) -> Any:
-        return self.client.submit(run_on_dask_worker, job, self.limits, pure=False, key=f"grade-{job.student}")
+        return self.client.submit(
+            run_on_dask_worker, job, self.limits, self.sandbox, pure=False, key=f"grade-{job.student}"
+        )
 
     def wait_any(self, futures: Iterable[Any]) -> set[Any]:
         from distributed import wait as dask_wait

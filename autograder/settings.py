@@ -9,9 +9,10 @@ For example::
 
 from __future__ import annotations
 
-from traitlets import Bool, Float, Int
+from traitlets import Bool, Float, Int, Unicode
 from traitlets.config import Config, Configurable
 
+from autograder.sandbox import Sandbox
 from autograder.zygote import Limits
 
 
@@ -26,6 +27,22 @@ class Grader(Configurable):
     memory_mb = Int(2048, help="Memory (MiB) one notebook may allocate.").tag(config=True)
     output_bytes = Int(2_000_000, help="Output (bytes of text and images) kept per notebook.").tag(config=True)
     file_bytes = Int(50_000_000, help="Largest file a notebook may write, in bytes.").tag(config=True)
+    cpu_seconds = Float(0.0, help="CPU seconds each process of a notebook may use (0: the notebook timeout).").tag(
+        config=True
+    )
+    processes = Int(256, help="Processes and threads one notebook may run at once (in the sandbox).").tag(config=True)
+    sandbox = Bool(
+        False,
+        help="Run student code in a bubblewrap sandbox: no network, no course files, one writable folder. "
+        "Grading refuses to start if the sandbox cannot be built (autograder grade --no-sandbox opts out).",
+    ).tag(config=True)
+    bwrap = Unicode("bwrap", help="The bubblewrap program.").tag(config=True)
+    sandbox_uid = Int(65534, help="The user student code runs as in the sandbox, when grading as root.").tag(
+        config=True
+    )
+    sandbox_gid = Int(65534, help="The group student code runs as in the sandbox, when grading as root.").tag(
+        config=True
+    )
     execute_ungraded = Bool(
         False, help="Also run notebooks that have no grade cells (their outputs cannot change a score)."
     ).tag(config=True)
@@ -41,5 +58,12 @@ def load(config: Config) -> tuple[Grader, Limits]:
         memory_mb=grader.memory_mb,
         output_bytes=grader.output_bytes,
         file_bytes=grader.file_bytes,
+        cpu_seconds=grader.cpu_seconds or grader.notebook_timeout,
+        processes=grader.processes,
     )
     return grader, limits
+
+
+def sandbox(grader: Grader) -> Sandbox:
+    """The sandbox the settings describe (whether or not it is enabled)."""
+    return Sandbox(bwrap=grader.bwrap, uid=grader.sandbox_uid, gid=grader.sandbox_gid)

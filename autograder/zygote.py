@@ -15,6 +15,7 @@ Frames on every pipe are an 8-byte big-endian length followed by JSON.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import select
@@ -33,6 +34,37 @@ HEADER = struct.Struct(">Q")
 RESERVE_BYTES = 96 * 1024 * 1024
 WATCH_INTERVAL = 0.2
 PRELOAD = ("numpy", "torch", "matplotlib.pyplot", "ipywidgets", "IPython")
+SANDBOX_ENV = "AUTOGRADER_SANDBOX"
+"""Set (by :mod:`autograder.sandbox`, to JSON ``{"uid", "gid", "scratch"}``) only inside the sandbox."""
+
+
+def zygote_env() -> dict[str, str]:
+    """The variables the zygote needs on top of (or, in the sandbox, instead of) the grader's environment."""
+    return {
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "PYTHONUNBUFFERED": "1",
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+    }
+
+
+@functools.cache
+def _sandbox() -> dict[str, Any] | None:
+    """The sandbox's settings, if this zygote runs in one (pid 2 under bubblewrap's init), else None.
+
+    First called in :func:`serve`, so that the forked children inherit the answer.
+    """
+    raw = os.environ.get(SANDBOX_ENV)
+    if not raw or os.getpid() != 2:
+        return None
+    try:
+        if Path("/proc/1/comm").read_text().strip() != "bwrap":
+            return None
+    except OSError:
+        return None
+    settings: dict[str, Any] = json.loads(raw)
+    return settings
 
 
 @dataclass(frozen=True)
@@ -49,6 +81,10 @@ class Limits:
     """Output (text and images) one notebook may produce; the rest is dropped."""
     file_bytes: int = 50_000_000
     """Largest file the child may write."""
+    cpu_seconds: float = 300.0
+    """CPU time (seconds) each process of the notebook may use."""
+    processes: int = 256
+    """Processes and threads the notebook may run at once (enforced in the sandbox only)."""
 
 
 @dataclass
@@ -93,6 +129,20 @@ def _vm_size() -> int:
     return 0
 
 
+def _drop_privileges(sandbox: dict[str, Any], workdir: Path, processes: int) -> None:
+    """In the sandbox: give the job's folder to the sandbox user, become it (losing every capability), cap processes."""
+    import resource
+
+    uid, gid = int(sandbox["uid"]), int(sandbox["gid"])
+    if os.getuid() == 0:
+        for path in [workdir, *workdir.rglob("*")]:
+            os.lchown(path, uid, gid)
+        os.setgroups([])
+        os.setgid(gid)
+        os.setuid(uid)
+    resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
+
+
 def _child(job: dict[str, Any], shell: Any, capture: Any, progress_fd: int, out_fd: int) -> None:
     import resource
 
@@ -101,6 +151,9 @@ def _child(job: dict[str, Any], shell: Any, capture: Any, progress_fd: int, out_
     os.setsid()
     limits = Limits(**job["limits"])
     workdir = Path(job["workdir"])
+    sandbox = _sandbox()
+    if sandbox is not None:
+        _drop_privileges(sandbox, workdir, limits.processes)
     os.chdir(workdir)
     os.environ["HOME"] = str(workdir)
     os.environ["MPLCONFIGDIR"] = str(workdir / ".matplotlib")
@@ -109,6 +162,8 @@ def _child(job: dict[str, Any], shell: Any, capture: Any, progress_fd: int, out_
     resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    cpu = max(1, int(limits.cpu_seconds))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
     capture.output_limit = limits.output_bytes
 
     def on_cell(index: int) -> None:
@@ -147,6 +202,24 @@ def _kill_group(pid: int) -> None:
     for target in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             target()
+
+
+def _clean_sandbox(sandbox: dict[str, Any]) -> None:
+    """After a job in the sandbox: kill every process but this one and init, empty /tmp."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(-1, signal.SIGKILL)  # only this pid namespace: _sandbox() checked that we are pid 2 under bwrap
+    with contextlib.suppress(ChildProcessError):
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
+    scratch = Path(sandbox["scratch"])
+    for entry in Path("/tmp").iterdir():
+        if entry == scratch or entry in scratch.parents:
+            continue  # the mount point of the scratch folder
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                entry.unlink()
 
 
 def _supervise(job: dict[str, Any], shell: Any, capture: Any) -> dict[str, Any]:
@@ -204,6 +277,9 @@ def _supervise(job: dict[str, Any], shell: Any, capture: Any) -> dict[str, Any]:
     _, wait_status = os.waitpid(pid, 0)
     os.close(out_r)
     os.close(prog_r)
+    sandbox = _sandbox()
+    if sandbox is not None:
+        _clean_sandbox(sandbox)
     seconds = time.monotonic() - started
     notebook = None
     if status == "ok":
@@ -212,7 +288,10 @@ def _supervise(job: dict[str, Any], shell: Any, capture: Any) -> dict[str, Any]:
             notebook = json.loads(blob[HEADER.size :])
         else:
             status = "crashed"
-            if os.WIFSIGNALED(wait_status):
+            if os.WIFSIGNALED(wait_status) and os.WTERMSIG(wait_status) == signal.SIGXCPU:
+                status = "timeout"
+                message = f"the notebook used more than {limits.cpu_seconds:g} s of CPU time and was stopped"
+            elif os.WIFSIGNALED(wait_status):
                 message = f"the notebook's process was killed by signal {os.WTERMSIG(wait_status)}"
             else:
                 message = f"the notebook's process exited early (status {os.WEXITSTATUS(wait_status)})"
@@ -228,6 +307,7 @@ def serve() -> None:
     """The zygote's main loop: warm up, then one job per frame on stdin until EOF."""
     import importlib
 
+    _sandbox()  # decided here, in the zygote itself, before any fork: see _sandbox
     for module in PRELOAD:
         importlib.import_module(module)
     import torch
@@ -237,6 +317,11 @@ def serve() -> None:
 
     capture = Capture(Limits().output_bytes)
     shell = build_shell(capture)
+    if _sandbox() is not None:  # no history file: the jobs' user could not write it, the next job could read it
+        history = shell.history_manager
+        history._stop_save_thread()
+        history.using_thread = False
+        history.enabled = False
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # stray prints must not corrupt the frames
     write_frame(stdout, {"ready": True, "pid": os.getpid()})
@@ -253,21 +338,18 @@ def serve() -> None:
 class Zygote:
     """A client for one zygote process; runs one notebook at a time."""
 
-    def __init__(self, python: str | None = None, command_prefix: list[str] | None = None) -> None:
+    def __init__(
+        self, python: str | None = None, command_prefix: list[str] | None = None, scratch_dir: str | None = None
+    ) -> None:
         self.python = python or sys.executable
         self.command_prefix = command_prefix or []
+        self.scratch_dir = scratch_dir
+        """Where each job's folder is made (the one folder a sandbox may write); default: the system's temp."""
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        env = dict(
-            os.environ,
-            OMP_NUM_THREADS="1",
-            MKL_NUM_THREADS="1",
-            PYTHONUNBUFFERED="1",
-            MPLBACKEND="module://matplotlib_inline.backend_inline",
-        )
-        root = str(Path(__file__).resolve().parent.parent)
-        env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+        env = dict(os.environ, **zygote_env())
+        env["PYTHONPATH"] += os.pathsep + os.environ.get("PYTHONPATH", "")
         self.proc = subprocess.Popen(
             [*self.command_prefix, self.python, "-m", "autograder.zygote"],
             stdin=subprocess.PIPE,
@@ -286,7 +368,7 @@ class Zygote:
         if self.proc is None or self.proc.poll() is not None:
             self.start()
         assert self.proc is not None and self.proc.stdin is not None and self.proc.stdout is not None
-        workdir = Path(tempfile.mkdtemp(prefix="grading-"))
+        workdir = Path(tempfile.mkdtemp(prefix="grading-", dir=self.scratch_dir))
         try:
             for name, content in files.items():
                 target = workdir / name
