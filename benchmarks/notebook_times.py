@@ -25,7 +25,11 @@ def run_once(path: Path, workdir: Path) -> float:
     km = KernelManager(kernel_name="python3", transport="ipc")
     km.ip = str(workdir / "kernel-ipc")
     started = time.perf_counter()
-    NotebookClient(nb, km=km, timeout=120, resources={"metadata": {"path": str(workdir)}}).execute()
+    try:
+        NotebookClient(nb, km=km, timeout=120, resources={"metadata": {"path": str(workdir)}}).execute()
+    finally:
+        if km.has_kernel:
+            km.shutdown_kernel(now=True)
     return time.perf_counter() - started
 
 

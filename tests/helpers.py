@@ -50,7 +50,14 @@ def execute(nb: nbformat.NotebookNode, cwd: Path, timeout: int = 120) -> nbforma
     """
     km = KernelManager(kernel_name="python3", transport="ipc")
     km.ip = str(cwd / "kernel-ipc")
-    NotebookClient(nb, km=km, timeout=timeout, allow_errors=True, resources={"metadata": {"path": str(cwd)}}).execute()
+    try:
+        client = NotebookClient(
+            nb, km=km, timeout=timeout, allow_errors=True, resources={"metadata": {"path": str(cwd)}}
+        )
+        client.execute()
+    finally:
+        if km.has_kernel:  # nbclient leaves running a kernel it did not start itself
+            km.shutdown_kernel(now=True)
     return nb
 
 
