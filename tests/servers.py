@@ -112,8 +112,14 @@ def still_running(snapshot: Mapping[int, Proc]) -> list[Proc]:
     return left
 
 
-def kill_left(snapshot: Mapping[int, Proc], timeout: float = 5.0) -> list[Proc]:
-    """SIGKILL what is left of ``snapshot``; return what was left before."""
+def kill_left(snapshot: Mapping[int, Proc], grace: float = 3.0, timeout: float = 5.0) -> list[Proc]:
+    """SIGKILL what is left of ``snapshot`` after ``grace`` seconds; return what was left then.
+
+    The grace lets processes that die with their parent (``PR_SET_PDEATHSIG``) go first.
+    """
+    deadline = time.monotonic() + grace
+    while still_running(snapshot) and time.monotonic() < deadline:
+        time.sleep(0.05)
     left = still_running(snapshot)
     for proc in left:
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -345,24 +351,23 @@ def dask_cluster(workdir: Path, workers: int = 2, timeout: float = 60) -> Iterat
 
     On exit every process group is sent SIGTERM, then SIGKILL after a timeout;
     the processes that outlived that are recorded in ``left_running`` (and killed).
+    Should the test process die without that (SIGKILL), the scheduler exits after
+    10 idle minutes (``--idle-timeout``) and the workers a minute later (``--death-timeout``).
     """
     dask = str(VENV_BIN / "dask")
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     cluster = DaskCluster(address=f"tcp://{LOOPBACK}:{port}", logs=workdir)
     try:
-        cluster.processes.append(
-            _spawn(
-                [dask, "scheduler", "--host", LOOPBACK, "--port", str(port), "--no-dashboard", *LOOPBACK_HTTP],
-                workdir / "scheduler.log",
-                workdir,
-            )
-        )
+        argv = [dask, "scheduler", "--host", LOOPBACK, "--port", str(port), "--no-dashboard", *LOOPBACK_HTTP,
+                "--idle-timeout", "600s"]  # fmt: skip
+        cluster.processes.append(_spawn(argv, workdir / "scheduler.log", workdir))
         for i in range(workers):
             scratch = workdir / f"worker-{i}"
             scratch.mkdir()
             argv = [dask, "worker", cluster.address, "--nthreads", "1", "--no-dashboard", *LOOPBACK_HTTP,
-                    "--host", LOOPBACK, "--name", f"worker-{i}", "--local-directory", str(scratch)]  # fmt: skip
+                    "--host", LOOPBACK, "--name", f"worker-{i}", "--local-directory", str(scratch),
+                    "--death-timeout", "60"]  # fmt: skip
             cluster.processes.append(_spawn(argv, workdir / f"worker-{i}.log", workdir))
         _wait_for_workers(cluster, workers, timeout)
         yield cluster
