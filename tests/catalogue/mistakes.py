@@ -317,7 +317,7 @@ _.mistake(
             + '    plt.scatter(x, y)\n    plot_function(mk_quad(*params), title=f"MAE: {loss:.2f}", ylim=(-3, 12))\n'
         )
     },
-    loses={DRAWS_PLOT},
+    loses={DRAWS_PLOT, SLIDERS},
     misconception="plot_requires_grad",
     family="widget",
 )
