@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
+from sqlalchemy.engine import make_url
 
 from autograder import notebooks
 from autograder.course import Course
@@ -12,11 +13,21 @@ from autograder.errors import AutograderError
 from autograder.results import CheckResult, Status, SubmissionResult
 
 
+def safe_url(url: str) -> str:
+    """The database URL with any password masked, for messages."""
+    try:
+        return str(make_url(url).render_as_string(hide_password=True))
+    except Exception:
+        return "the configured db_url"
+
+
 def open_gradebook(course: Course) -> Gradebook:
     try:
         return Gradebook(course.gradebook_url())
     except Exception as exc:
-        raise AutograderError(f"cannot open the gradebook at {course.gradebook_url()}: {exc}") from exc
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        first = first.replace(course.gradebook_url(), safe_url(course.gradebook_url()))
+        raise AutograderError(f"cannot open the gradebook at {safe_url(course.gradebook_url())}: {first}") from None
 
 
 def require_released(course: Course, assignment: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from autograder import notebooks
+from autograder import gradebook, notebooks
 from autograder.course import Course
 from autograder.errors import AutograderError
 
@@ -42,6 +42,8 @@ def generate_release(course: Course, assignment: str) -> list[Path]:
         raise AutograderError(f"source/{assignment} has no notebooks")
     for source in sources:
         notebooks.read(source)  # a malformed source notebook is a one-line error, not a traceback
+    with gradebook.open_gradebook(course):
+        pass  # an unreachable database is a one-line error here, not nbgrader's advice to upgrade it
     result = course.nbgrader_api().generate_assignment(assignment, force=True, create=True)
     if not result.get("success"):
         log.debug("nbgrader log:\n%s", result.get("log", ""))

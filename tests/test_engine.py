@@ -27,7 +27,7 @@ from tests.helpers import make_course
 
 T1, T2 = "task1_fitting", "task2_relu"
 TASK1_POINTS, TASK2_POINTS = 17, 12
-LIMITS = "c.Grader.cell_timeout = 10\nc.Grader.notebook_timeout = 30\nc.Grader.memory_mb = 300\n"
+LIMITS = "c.Grader.cell_timeout = 20\nc.Grader.notebook_timeout = 40\nc.Grader.memory_mb = 800\n"
 
 
 def released_course(dest: Path, extra_config: str = "") -> Course:
@@ -99,7 +99,7 @@ CELL_FAULTS: dict[str, tuple[str, Callable[[nbformat.NotebookNode], None]]] = {
 # fault -> (status, auto score, fragment of the message)
 EXPECTED: dict[str, tuple[Status | tuple[Status, ...], float, str]] = {
     "reference": (Status.NEEDS_MANUAL, 29, ""),
-    "loops_forever": (Status.TIMEOUT, TASK2_POINTS, "ran longer than 30 s"),
+    "loops_forever": (Status.TIMEOUT, TASK2_POINTS, "ran longer than 40 s"),
     "exhausts_memory": (Status.ERROR, 29 - 9, "ran out of memory"),
     "kills_its_kernel": (Status.ERROR, TASK1_POINTS, "killed by signal 9"),
     "floods_output": ((Status.TIMEOUT, Status.NEEDS_MANUAL), 29 - 6, "printed too much"),
