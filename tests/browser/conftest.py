@@ -1,7 +1,7 @@
 """Fixtures of the browser tests: Debian's Chromium through Playwright, one page per test.
 
 Each test module starts its own JupyterLab (see ``lab.py``); the browser is
-shared by the whole worker (the tests are in one xdist group). Every request
+shared by the tests of this folder (they are in one xdist group). Every request
 the pages make must go to 127.0.0.1, and every process started here must be
 gone when its fixture ends.
 """
@@ -56,9 +56,13 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
-    """Headless Chromium, closed (with Playwright's driver) at the end; no process of either may survive."""
+    """Headless Chromium, closed (with Playwright's driver) after the last test here; no process may survive.
+
+    Package scope, not session: while Playwright's sync API runs, the thread has an event loop, and a later
+    test elsewhere that starts its own ``sync_playwright()`` in this worker would fail.
+    """
     if not (shutil.which(CHROMIUM) or Path(CHROMIUM).is_file()):
         pytest.fail(f"no Chromium at {CHROMIUM}: `make system-deps` installs Debian's (or set CHROMIUM)")
     me = psutil.Process()
