@@ -32,6 +32,13 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--workers", type=int, default=None, metavar="N", help="notebooks graded at once here")
     grade.add_argument("--scheduler", default=None, metavar="ADDRESS", help="grade on a Dask cluster (tcp://HOST:PORT)")
     grade.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        metavar="N",
+        help="draw the grader's check inputs from this seed (reproduce a run)",
+    )
+    grade.add_argument(
         "--no-sandbox", action="store_true", help="run student code without the bubblewrap sandbox (unsafe)"
     )
     grade.add_argument(
@@ -56,6 +63,9 @@ def print_summary(results: Sequence[SubmissionResult]) -> None:
     counts = Counter(r.status for r in results)
     parts = [f"{counts[s]} {s.value}" for s in Status if counts[s]]
     print(f"{len(results)} submissions: " + ", ".join(parts))
+    seeds = sorted({r.seed for r in results if r.seed is not None and r.status is not Status.SKIPPED})
+    if seeds:
+        print(f"check inputs drawn from seed {', '.join(map(str, seeds))} (autograder grade --seed N reproduces them)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -89,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         show_progress=True,
         sandbox=False if args.no_sandbox else None,
+        seed=args.seed,
     )
     print_table(results)
     print_summary(results)

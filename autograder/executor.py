@@ -15,6 +15,8 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+from autograder.probing import ProbeSchedule, run_probe
+
 OUTPUT_TRUNCATED = "\n[output truncated by the grader: too much output]\n"
 
 
@@ -214,12 +216,19 @@ def _on_alarm(signum: int, frame: Any) -> None:
 
 
 def run_cells(
-    shell: Any, capture: Capture, nb: dict[str, Any], cell_timeout: float, on_cell: Callable[[int], None] | None = None
+    shell: Any,
+    capture: Capture,
+    nb: dict[str, Any],
+    cell_timeout: float,
+    on_cell: Callable[[int], None] | None = None,
+    schedule: ProbeSchedule | None = None,
 ) -> dict[str, Any]:
     """Execute the notebook's code cells in order, filling in outputs and execution counts.
 
     Errors do not stop the run (nbgrader's ``allow_errors``); a cell that runs
-    past ``cell_timeout`` seconds is interrupted and shows an error.
+    past ``cell_timeout`` seconds is interrupted and shows an error. Just
+    before a graded cell, its probe from ``schedule`` (if any) observes the
+    student's code; the observations are left in ``schedule.observations``.
     """
     stdout, stderr = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = CaptureStream(capture, "stdout"), CaptureStream(capture, "stderr")
@@ -235,6 +244,14 @@ def run_cells(
             cell["execution_count"] = capture.execution_count
             if on_cell is not None:
                 on_cell(index)
+            probe = schedule.due(cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")) if schedule else None
+            if probe is not None and schedule is not None:
+                capture.widget_depth += 1  # whatever the probe displays is not the cell's output
+                try:
+                    schedule.observations[probe["grade_id"]] = run_probe(probe, shell.user_ns, cell_timeout)
+                finally:
+                    capture.widget_depth = 0
+                signal.signal(signal.SIGALRM, _on_alarm)
             signal.setitimer(signal.ITIMER_REAL, cell_timeout)
             try:
                 shell.run_cell(source, store_history=True)

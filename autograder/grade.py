@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from autograder import gradebook, pipeline, settings
+from autograder import gradebook, pipeline, settings, verdicts
 from autograder.course import Course
 from autograder.errors import AutograderError
 from autograder.progress import Progress
@@ -56,6 +56,7 @@ def grade(
     on_result: Callable[[SubmissionResult], None] | None = None,
     show_progress: bool = False,
     sandbox: bool | None = None,
+    seed: int | None = None,
 ) -> list[SubmissionResult]:
     """Grade the selected submissions; already graded ones are skipped unless ``force``.
 
@@ -81,6 +82,12 @@ def grade(
             todo.append(student)
     if not todo:
         return results
+    module = grader.checks.get(assignment)
+    plan = verdicts.plan(verdicts.load_checks(module, course.root), seed) if module else None
+    if plan is None:
+        log.warning(
+            "no grader-side checks for %s (c.Grader.checks): scores come from the notebooks' outputs", assignment
+        )
 
     count = workers or grader.workers or os.cpu_count() or 1
     runner: LocalRunner | DaskRunner = (
@@ -97,7 +104,7 @@ def grade(
                     break
                 student = next_student
                 started = time.monotonic()
-                job = pipeline.prepare(course, assignment, student, execute_ungraded=grader.execute_ungraded)
+                job = pipeline.prepare(course, assignment, student, execute_ungraded=grader.execute_ungraded, plan=plan)
                 in_flight[runner.submit(job)] = (job, started)
             if not in_flight:
                 break
@@ -111,7 +118,7 @@ def grade(
                         name: RunResult(status="crashed", notebook=None, message=f"worker failed: {exc}")
                         for name in job.notebooks
                     }
-                result = pipeline.finalize(course, job, runs, time.monotonic() - started)
+                result = pipeline.finalize(course, job, runs, time.monotonic() - started, plan=plan)
                 results.append(result)
                 if progress is not None:
                     progress.update(result)

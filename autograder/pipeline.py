@@ -19,6 +19,7 @@ import nbformat
 import sqlalchemy
 from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbgrader import api as nbgrader_api
+from nbgrader import utils as nbgrader_utils
 from nbgrader.api import Gradebook
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.nbgraderformat import common as nbgraderformat_common
@@ -34,7 +35,7 @@ from nbgrader.preprocessors import (
     SaveAutoGrades,
 )
 
-from autograder import gradebook, notebooks
+from autograder import gradebook, notebooks, verdicts
 from autograder.course import Course
 from autograder.errors import AutograderError
 from autograder.results import Status, SubmissionResult, write_record
@@ -93,7 +94,36 @@ SANITIZE = (ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, Ch
 
 
 class BatchedSaveAutoGrades(SaveAutoGrades):  # type: ignore[misc]
-    """nbgrader's SaveAutoGrades, committing once per notebook instead of once per cell."""
+    """nbgrader's SaveAutoGrades, committing once per notebook instead of once per cell.
+
+    A test cell the grader checked itself (``resources["verdicts"]``) scores
+    by that verdict, not by its output. Where the two disagree, the cell gets
+    one more output saying so (the feedback shows it), and the grade id goes
+    into ``resources["disagreements"]``.
+    """
+
+    def _add_score(self, cell: Any, resources: Any) -> None:
+        gid = cell.metadata["nbgrader"]["grade_id"]
+        grade = self.gradebook.find_grade(gid, self.notebook_id, self.assignment_id, self.student_id)
+        own, _ = nbgrader_utils.determine_grade(cell, self.log)
+        verdict = resources.get("verdicts", {}).get(gid)
+        if verdict is not None and cell.cell_type == "code" and not nbgrader_utils.is_solution(cell):
+            if own and not verdict.passed:
+                resources["disagreements"].append(gid)
+                cell.outputs.append(
+                    nbformat.v4.new_output(
+                        "error",
+                        ename="GraderCheck",
+                        evalue=verdict.reason,
+                        traceback=[f"The grader's own check of this cell failed: {verdict.reason}"],
+                    )
+                )
+            elif verdict.passed and own != grade.max_score:
+                note = "The grader's own check of this cell passed; its score counts, not the error above.\n"
+                cell.outputs.append(nbformat.v4.new_output("stream", name="stdout", text=note))
+            own = grade.max_score if verdict.passed else 0.0
+        grade.auto_score = own
+        grade.needs_manual_grade = grade.manual_score is not None or grade.auto_score is None
 
     def preprocess(self, nb: Any, resources: Any) -> Any:
         info = resources["nbgrader"]
@@ -140,6 +170,8 @@ class Job:
     """The grade ids each notebook must have, from the gradebook."""
     skip: set[str] = field(default_factory=set)
     """Notebooks not to execute: they have no grade cells, so their outputs cannot change a score."""
+    probes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """The grader's probes to run in each notebook (see :mod:`autograder.verdicts`)."""
 
 
 def _resources(course: Course, assignment: str, student: str, name: str) -> dict[str, Any]:
@@ -163,8 +195,15 @@ def _one_line(exc: BaseException) -> str:
     return text[:300]
 
 
-def prepare(course: Course, assignment: str, student: str, *, execute_ungraded: bool = False) -> Job:
-    """Register the submission in the gradebook and sanitize its notebooks."""
+def prepare(
+    course: Course,
+    assignment: str,
+    student: str,
+    *,
+    execute_ungraded: bool = False,
+    plan: verdicts.Plan | None = None,
+) -> Job:
+    """Register the submission in the gradebook, sanitize its notebooks and attach the grader's probes."""
     coursedir = CourseDirectory(config=course.config)
     folder = course.submitted_dir / student / assignment
     timestamp = coursedir.get_existing_timestamp(str(folder))
@@ -198,6 +237,8 @@ def prepare(course: Course, assignment: str, student: str, *, execute_ungraded: 
             job.notebooks[name] = dict(nb)
             if not execute_ungraded and not has_grade_cells(job.notebooks[name]):
                 job.skip.add(name)
+            elif plan is not None:
+                job.probes[name] = plan.probes(name)
         except Exception as exc:
             job.problems[name] = f"{name}.ipynb has damaged nbgrader cells (duplicated or altered): {_one_line(exc)}"
     for extra in sorted(folder.rglob("*")):
@@ -248,9 +289,19 @@ def _zero_missing(course: Course, assignment: str, student: str, name: str) -> N
 
 
 def finalize(
-    course: Course, job: Job, runs: dict[str, RunResult], seconds: float, limits_note: str = "memory limit"
+    course: Course,
+    job: Job,
+    runs: dict[str, RunResult],
+    seconds: float,
+    limits_note: str = "memory limit",
+    plan: verdicts.Plan | None = None,
 ) -> SubmissionResult:
-    """Score the executed notebooks into the gradebook, write autograded/, then the record."""
+    """Score the executed notebooks into the gradebook, write autograded/, then the record.
+
+    With a ``plan``, checked cells score by the grader's verdicts on what the
+    probes observed; a notebook whose tests passed where those verdicts failed
+    makes the submission ``suspect``.
+    """
     out_dir = course.root / "autograded" / job.student / job.assignment
     if out_dir.exists():
         shutil.rmtree(out_dir)
@@ -258,6 +309,7 @@ def finalize(
     messages = list(job.problems.values())
     status = Status.ERROR if job.problems else Status.GRADED
     messages += job.notes
+    suspect: list[str] = []
     for name in job.problems:
         _zero_missing(course, job.assignment, job.student, name)
     for name, sanitized in job.notebooks.items():
@@ -275,7 +327,13 @@ def finalize(
         messages += notes
         if noted is not None and status is Status.GRADED:
             status = noted
-        nb = _run(POSTPROCESS, nb, _resources(course, job.assignment, job.student, name), course.config)
+        resources = _resources(course, job.assignment, job.student, name)
+        if plan is not None and name not in job.skip:
+            observed = run.observations if run.status == "ok" else None
+            resources["verdicts"] = plan.judge(name, observed)
+            resources["disagreements"] = []
+        nb = _run(POSTPROCESS, nb, resources, course.config)
+        suspect += [f"{name}/{gid}" for gid in resources.get("disagreements", [])]
         notebooks.write(nb, out_dir / f"{name}.ipynb")
     for relative, content in job.files.items():
         target = out_dir / relative
@@ -284,8 +342,17 @@ def finalize(
     result = gradebook.read_submission(course, job.assignment, job.student)
     if result is None:
         raise AutograderError(f"{job.student}: the gradebook lost the submission while grading")
+    if suspect:
+        messages.insert(
+            0,
+            "the grader's own checks failed where the notebook's tests passed, so the code may have tampered "
+            f"with the tests: {', '.join(suspect)}",
+        )
+        if status is Status.GRADED:
+            status = Status.SUSPECT
     if status is not Status.GRADED:
         result.status = status
+    result.seed = plan.seed if plan is not None else None
     result.message = "; ".join(messages)
     result.seconds = seconds
     write_record(result, out_dir)

@@ -18,6 +18,8 @@ class Status(StrEnum):
     ERROR = "error"
     TIMEOUT = "timeout"
     SKIPPED = "already graded"
+    SUSPECT = "suspect"
+    """The notebook's own tests passed where the grader's checks failed: the code may have tampered with them."""
 
 
 @dataclass
@@ -58,6 +60,8 @@ class SubmissionResult:
     seconds: float = 0.0
     """Wall time spent grading this submission."""
     checks: list[CheckResult] = field(default_factory=list)
+    seed: int | None = None
+    """The seed the grader's check inputs were drawn from (``autograder grade --seed`` reproduces them)."""
 
 
 # CSV column names, in order.

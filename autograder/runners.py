@@ -20,7 +20,11 @@ from autograder.zygote import Limits, RunResult, Zygote
 
 def execute_job(job: Job, limits: Limits, zygote: Zygote) -> dict[str, RunResult]:
     """Run each notebook of the submission in its own fresh process (except those ``job.skip`` names)."""
-    return {name: zygote.run(nb, job.files, limits) for name, nb in job.notebooks.items() if name not in job.skip}
+    return {
+        name: zygote.run(nb, job.files, limits, job.probes.get(name))
+        for name, nb in job.notebooks.items()
+        if name not in job.skip
+    }
 
 
 class LocalRunner:

@@ -9,7 +9,7 @@ For example::
 
 from __future__ import annotations
 
-from traitlets import Bool, Float, Int, Unicode
+from traitlets import Bool, Dict, Float, Int, Unicode
 from traitlets.config import Config, Configurable
 
 from autograder.sandbox import Sandbox
@@ -43,6 +43,11 @@ class Grader(Configurable):
     sandbox_gid = Int(65534, help="The group student code runs as in the sandbox, when grading as root.").tag(
         config=True
     )
+    checks = Dict(
+        {},
+        help="The grader's own checks of each assignment: {assignment: module}, the module defining CHECKS "
+        "(see autograder.verdicts). Checked test cells score by the grader's verdicts, not by their outputs.",
+    ).tag(config=True)
     execute_ungraded = Bool(
         False, help="Also run notebooks that have no grade cells (their outputs cannot change a score)."
     ).tag(config=True)

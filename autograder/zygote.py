@@ -99,6 +99,8 @@ class RunResult:
     seconds: float = 0.0
     last_cell: int = -1
     """Index of the last cell the child started (for a timeout or crash)."""
+    observations: dict[str, Any] | None = None
+    """What the grader's probes saw, by grade id (see :mod:`autograder.probing`); untrusted plain data."""
 
 
 def write_frame(stream: IO[bytes], payload: dict[str, Any]) -> None:
@@ -147,6 +149,7 @@ def _child(job: dict[str, Any], shell: Any, capture: Any, progress_fd: int, out_
     import resource
 
     from autograder.executor import run_cells
+    from autograder.probing import ProbeSchedule
 
     os.setsid()
     limits = Limits(**job["limits"])
@@ -169,9 +172,11 @@ def _child(job: dict[str, Any], shell: Any, capture: Any, progress_fd: int, out_
     def on_cell(index: int) -> None:
         os.write(progress_fd, struct.pack(">i", index))
 
-    nb = run_cells(shell, capture, job["notebook"], limits.cell_timeout, on_cell)
+    schedule = ProbeSchedule(job.get("probes") or [])
+    nb = run_cells(shell, capture, job["notebook"], limits.cell_timeout, on_cell, schedule)
     del reserve
-    data = json.dumps({"notebook": nb, "truncated": capture.truncated}).encode()
+    reply = {"notebook": nb, "truncated": capture.truncated, "observations": schedule.observations}
+    data = json.dumps(reply).encode()
     view = memoryview(HEADER.pack(len(data)) + data)
     while view:
         written = os.write(out_fd, view)
@@ -298,6 +303,7 @@ def _supervise(job: dict[str, Any], shell: Any, capture: Any) -> dict[str, Any]:
     payload = asdict(RunResult(status=status, notebook=None, message=message, seconds=seconds, last_cell=last_cell))
     if notebook is not None:
         payload["notebook"] = notebook["notebook"]
+        payload["observations"] = notebook.get("observations")
         if notebook.get("truncated"):
             payload["message"] = "output was truncated"
     return payload
@@ -363,8 +369,17 @@ class Zygote:
             self.close()
             raise RuntimeError("the grading process did not start")
 
-    def run(self, notebook: dict[str, Any], files: dict[str, bytes], limits: Limits) -> RunResult:
-        """Execute ``notebook`` in a fresh child, in a temporary folder holding ``files``."""
+    def run(
+        self,
+        notebook: dict[str, Any],
+        files: dict[str, bytes],
+        limits: Limits,
+        probes: list[dict[str, Any]] | None = None,
+    ) -> RunResult:
+        """Execute ``notebook`` in a fresh child, in a temporary folder holding ``files``.
+
+        ``probes`` (see :mod:`autograder.probing`) are run before their graded cells.
+        """
         if self.proc is None or self.proc.poll() is not None:
             self.start()
         assert self.proc is not None and self.proc.stdin is not None and self.proc.stdout is not None
@@ -375,7 +390,8 @@ class Zygote:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(content)
             try:
-                write_frame(self.proc.stdin, {"notebook": notebook, "workdir": str(workdir), "limits": asdict(limits)})
+                job = {"notebook": notebook, "workdir": str(workdir), "limits": asdict(limits), "probes": probes or []}
+                write_frame(self.proc.stdin, job)
                 reply = read_frame(self.proc.stdout)
             except (BrokenPipeError, OSError):
                 reply = None
