@@ -6,4 +6,3 @@ c.Execute.timeout = 60  # seconds one cell may run during autograding (default 3
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE (a few sentences)"  # what students see in written-answer cells
 c.StudentFeedback.hide_hidden_tests = True  # feedback pages: each check's description and message, no hidden test code
 c.Grader.checks = {"week3": "solutions.week3_checks"}  # the grader's own checks: scores come from these verdicts
-c.Grader.sandbox = True  # student code runs in bubblewrap (autograder grade --no-sandbox opts out, with a warning)

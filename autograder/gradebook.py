@@ -75,14 +75,18 @@ def read_submission(course: Course, assignment: str, student: str) -> Submission
         messages = failure_messages(course, assignment, student)
         for nb in submission.notebooks:
             for grade in nb.grades:
+                score = grade.score if (grade.auto_score is not None or grade.manual_score is not None) else None
+                failed = (
+                    score is not None and score < grade.max_score
+                )  # an error the grader's check overruled is no failure
                 checks.append(
                     CheckResult(
                         notebook=nb.name,
                         grade_id=grade.name,
-                        score=grade.score if (grade.auto_score is not None or grade.manual_score is not None) else None,
+                        score=score,
                         max_score=float(grade.max_score),
                         auto=grade.cell_type == "code",
-                        message=messages.get((nb.name, grade.name), ""),
+                        message=messages.get((nb.name, grade.name), "") if failed else "",
                     )
                 )
         return SubmissionResult(

@@ -16,6 +16,7 @@ helper here just reports values.
 """
 
 from __future__ import annotations
+import __future__
 
 import contextlib
 import io
@@ -31,6 +32,8 @@ MAX_TEXT = 2_000
 MAX_ITEMS = 5_000
 MAX_DEPTH = 8
 MAX_OBSERVATION_BYTES = 2_000_000
+ANNOTATIONS = __future__.annotations.compiler_flag
+"""Probes are compiled with postponed annotations: their type hints name nothing at run time."""
 
 
 def _number(value: Any) -> float | str:
@@ -65,7 +68,7 @@ def describe(value: Any, depth: int = 0) -> dict[str, Any]:
             dtype, shape = str(value.dtype), list(value.shape)
             flat = value.reshape(-1)[:MAX_ITEMS].astype(float).tolist() if value.dtype.kind in "biuf" else []
             grad = None
-        observed = {
+        observed: dict[str, Any] = {
             "kind": "tensor",
             "type": kind,
             "dtype": dtype,
@@ -234,7 +237,8 @@ def run_probe(spec: dict[str, Any], namespace: dict[str, Any], timeout: float) -
     sys.stdout = sys.stderr = io.StringIO()
     signal.setitimer(signal.ITIMER_REAL, timeout)
     try:
-        exec(compile(spec["source"], f"<grader check {spec['name']}>", "exec"), globals_)
+        code = compile(spec["source"], f"<grader check {spec['name']}>", "exec", ANNOTATIONS, dont_inherit=True)
+        exec(code, globals_)
         observation = globals_[spec["name"]](namespace, spec["inputs"], sys.modules[__name__])
         text = json.dumps(observation)
     except ProbeTimeout:

@@ -32,7 +32,7 @@ class Grader(Configurable):
     )
     processes = Int(256, help="Processes and threads one notebook may run at once (in the sandbox).").tag(config=True)
     sandbox = Bool(
-        False,
+        True,
         help="Run student code in a bubblewrap sandbox: no network, no course files, one writable folder. "
         "Grading refuses to start if the sandbox cannot be built (autograder grade --no-sandbox opts out).",
     ).tag(config=True)

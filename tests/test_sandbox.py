@@ -207,7 +207,7 @@ def test_sandbox_unavailable_gives_a_reason() -> None:
 def test_grading_refuses_without_a_sandbox(tmp_path: Path) -> None:
     course = make_course(tmp_path / "course")
     with (course / "nbgrader_config.py").open("a") as handle:
-        handle.write('\nc.Grader.sandbox = True\nc.Grader.bwrap = "/nonexistent/bwrap"\n')
+        handle.write('\nc.Grader.bwrap = "/nonexistent/bwrap"\n')  # the sandbox is on by default
     generate_release(Course.load(course), "week3")
     build_cohort([Variant("ref")], course_root=course, assignment="week3")
     result = run_cli("grade", "week3", cwd=course)
