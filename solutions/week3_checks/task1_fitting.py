@@ -254,16 +254,14 @@ def probe_quad_plot(ns: dict[str, Any], inputs: dict[str, Any], P: Any) -> Any:
         return sentences
 
     fn = ns.get("plot_quad_gradients")
-    missing = "gradient_sentences" not in ns
-    student = ns.get("gradient_sentences")
+    if "gradient_sentences" not in ns:  # the cell itself stops with a NameError when it swaps in its own
+        return {"probe_failed": "NameError: name 'gradient_sentences' is not defined"}
+    student = ns["gradient_sentences"]
     ns["gradient_sentences"] = trusted_gradient_sentences
     try:
         return [P.observe(lambda abc=abc: fn(*abc)) for abc in inputs["cases"]]
     finally:
-        if missing:
-            ns.pop("gradient_sentences", None)
-        else:
-            ns["gradient_sentences"] = student
+        ns["gradient_sentences"] = student
 
 
 @verdict
@@ -351,8 +349,9 @@ def probe_sliders(ns: dict[str, Any], inputs: dict[str, Any], P: Any) -> Any:
     sliders = P.sliders(fn)
     if sliders is None:
         return {"sliders": None, "moves": []}
-    missing = "gradient_sentences" not in ns
-    student = ns.get("gradient_sentences")
+    if "gradient_sentences" not in ns:  # the cell itself stops with a NameError when it swaps in its own
+        return {"probe_failed": "NameError: name 'gradient_sentences' is not defined"}
+    student = ns["gradient_sentences"]
     ns["gradient_sentences"] = trusted_gradient_sentences
     moves = []
     try:
@@ -363,10 +362,7 @@ def probe_sliders(ns: dict[str, Any], inputs: dict[str, Any], P: Any) -> Any:
             P.observe(lambda values=values: fn(*values))  # as the cell does: a second call before the move
             moves.append({"direct": direct, "moved": P.move_slider(fn, index, value)})
     finally:
-        if missing:
-            ns.pop("gradient_sentences", None)
-        else:
-            ns["gradient_sentences"] = student
+        ns["gradient_sentences"] = student
     return {"sliders": sliders, "moves": moves}
 
 
