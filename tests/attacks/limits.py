@@ -143,7 +143,7 @@ ATTACKS = [
         Submission(answers=after_task2(FLOOD_OUTPUT)),
         "reference",
         frozenset({Status.TIMEOUT, Status.ERROR}),
-        ("printed too much", "more output than the grader accepts"),
+        ("printed too much", "more output than the grader accepts", "memory"),  # cut, then interrupted or stopped
     ),
     Attack(
         "floods_the_file_descriptors",
