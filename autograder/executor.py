@@ -35,6 +35,8 @@ class Capture:
         self.used = 0
         self.truncated = False
         self.execution_count = 0
+        self.on_truncate: Callable[[], object] | None = None
+        """Called once, when output is first dropped."""
 
     def begin(self) -> list[dict[str, Any]]:
         self.outputs = []
@@ -45,6 +47,8 @@ class Capture:
         if self.used + size > self.output_limit:
             if not self.truncated:
                 self.truncated = True
+                if self.on_truncate is not None:
+                    self.on_truncate()
                 self.outputs.append({"output_type": "stream", "name": "stdout", "text": OUTPUT_TRUNCATED})
             return False
         self.used += size
@@ -183,7 +187,11 @@ def build_shell(capture: Capture) -> Any:
         def enable_gui(self, gui: str | None = None) -> None:
             pass  # inline figures need no event loop
 
-    shell = GradingShell.instance(display_pub_class=Publisher, displayhook_class=Hook, colors="NoColor")
+    from traitlets.config import Config
+
+    # history in memory: no file for a job to read or write, no descriptor for a job to inherit
+    config = Config({"HistoryManager": {"hist_file": ":memory:"}})
+    shell = GradingShell.instance(display_pub_class=Publisher, displayhook_class=Hook, colors="NoColor", config=config)
 
     def show(etype: type[BaseException], evalue: BaseException, stb: list[str]) -> None:
         capture.error(getattr(etype, "__name__", str(etype)), str(evalue), list(stb))

@@ -10,6 +10,7 @@ main process runs these, so the gradebook has a single writer.
 
 from __future__ import annotations
 
+import copy
 import shutil
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -256,6 +257,31 @@ def _not_run(nb: dict[str, Any], reason: str) -> Any:
     return node
 
 
+def _executed(sanitized: dict[str, Any], returned: dict[str, Any] | None) -> Any | None:
+    """The notebook that was sent, with the outputs the child returned; None if they do not fit it.
+
+    Only outputs and execution counts are taken from the child (which student code could have
+    forged), and the result must be a valid notebook: cells, their metadata and their sources are
+    the grader's own.
+    """
+    try:
+        theirs = returned["cells"] if isinstance(returned, dict) else None
+        node = nbformat.from_dict(copy.deepcopy(sanitized))
+        if not isinstance(theirs, list) or len(theirs) != len(node.cells):
+            return None
+        for cell, other in zip(node.cells, theirs, strict=True):
+            if not isinstance(other, dict) or other.get("cell_type") != cell.cell_type:
+                return None
+            if cell.cell_type == "code":
+                count = other.get("execution_count")
+                cell.execution_count = count if isinstance(count, int) and not isinstance(count, bool) else None
+                cell.outputs = [nbformat.from_dict(o) for o in other.get("outputs", [])]
+        nbformat.validate(node)
+    except Exception:
+        return None
+    return node
+
+
 def _diagnose(name: str, nb: Any, expected: set[str], limits_note: str) -> tuple[list[str], Status | None]:
     """Faults visible in an executed notebook: cells that hit a limit, test cells that are gone."""
     notes: list[str] = []
@@ -316,9 +342,11 @@ def finalize(
         run = runs.get(name) or RunResult(status="crashed", notebook=None, message="not executed")
         if name in job.skip:
             nb = nbformat.from_dict(sanitized)
-        elif run.status == "ok" and run.notebook is not None:
-            nb = nbformat.from_dict(run.notebook)
+        elif run.status == "ok" and (executed := _executed(sanitized, run.notebook)) is not None:
+            nb = executed
         else:
+            if run.status == "ok":  # it ran, but what came back is not this notebook with outputs
+                run = RunResult(status="crashed", notebook=None, message="its results came back altered")
             reason = f"{name}: {run.message or run.status}"
             messages.append(reason)
             status = Status.TIMEOUT if run.status == "timeout" else Status.ERROR
@@ -332,7 +360,14 @@ def finalize(
             observed = run.observations if run.status == "ok" else None
             resources["verdicts"] = plan.judge(name, observed)
             resources["disagreements"] = []
-        nb = _run(POSTPROCESS, nb, resources, course.config)
+        try:
+            nb = _run(POSTPROCESS, nb, resources, course.config)
+        except Exception as exc:  # whatever the notebook held, scoring it must not stop the run
+            reason = f"{name}: could not be scored ({_one_line(exc)})"
+            messages.append(reason)
+            status = Status.ERROR
+            resources = _resources(course, job.assignment, job.student, name)
+            nb = _run(POSTPROCESS, _not_run(sanitized, reason), resources, course.config)
         suspect += [f"{name}/{gid}" for gid in resources.get("disagreements", [])]
         notebooks.write(nb, out_dir / f"{name}.ipynb")
     for relative, content in job.files.items():

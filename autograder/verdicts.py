@@ -70,6 +70,8 @@ class Plan:
     checks: dict[str, dict[str, Check]] = field(default_factory=dict)
     """By notebook, then grade id, in the notebook's order."""
     inputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sources: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Each probe's source, read once when the run starts."""
 
     def probes(self, notebook: str) -> list[dict[str, Any]]:
         """What the child needs to probe ``notebook``: plain data, in the cells' order."""
@@ -77,7 +79,7 @@ class Plan:
             {
                 "grade_id": gid,
                 "name": check.probe.__name__,
-                "source": probe_source(check.probe),
+                "source": self.sources[notebook][gid],
                 "inputs": self.inputs[notebook][gid],
             }
             for gid, check in self.checks.get(notebook, {}).items()
@@ -168,4 +170,5 @@ def plan(checks: list[Check], seed: int | None = None) -> Plan:
             raise AutograderError(f"the inputs of the check {check.grade_id} are not plain data: {problem}")
         result.checks.setdefault(check.notebook, {})[check.grade_id] = check
         result.inputs.setdefault(check.notebook, {})[check.grade_id] = json.loads(json.dumps(inputs))
+        result.sources.setdefault(check.notebook, {})[check.grade_id] = probe_source(check.probe)
     return result

@@ -18,6 +18,7 @@ import contextlib
 import functools
 import json
 import os
+import secrets
 import select
 import shutil
 import signal
@@ -33,6 +34,8 @@ from typing import IO, Any
 HEADER = struct.Struct(">Q")
 RESERVE_BYTES = 96 * 1024 * 1024
 WATCH_INTERVAL = 0.2
+FLOODED = -2
+"""Sent on the progress pipe (instead of a cell index) when the notebook's output is first cut."""
 PRELOAD = ("numpy", "torch", "matplotlib.pyplot", "ipywidgets", "IPython")
 SANDBOX_ENV = "AUTOGRADER_SANDBOX"
 """Set (by :mod:`autograder.sandbox`, to JSON ``{"uid", "gid", "scratch"}``) only inside the sandbox."""
@@ -109,11 +112,17 @@ def write_frame(stream: IO[bytes], payload: dict[str, Any]) -> None:
     stream.flush()
 
 
+MAX_FRAME = 1 << 30
+
+
 def read_frame(stream: IO[bytes]) -> dict[str, Any] | None:
+    """The next frame, or None at the end of the stream; ValueError for one that is not a sane frame."""
     head = stream.read(HEADER.size)
     if len(head) < HEADER.size:
         return None
     (size,) = HEADER.unpack(head)
+    if size > MAX_FRAME:
+        raise ValueError("a frame larger than the grader accepts")
     data = stream.read(size)
     if len(data) < size:
         return None
@@ -145,6 +154,22 @@ def _drop_privileges(sandbox: dict[str, Any], workdir: Path, processes: int) -> 
     resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
 
 
+def _cut_inherited_descriptors(keep: tuple[int, ...]) -> None:
+    """Standard streams to /dev/null and every other inherited descriptor closed, except ``keep``.
+
+    The zygote's stdin and stdout are its pipes to the grader: a job must not be able to read the
+    next job or write a reply of its own.
+    """
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    for entry in os.listdir("/proc/self/fd"):
+        fd = int(entry)
+        if fd > 2 and fd not in keep:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
 def _child(job: dict[str, Any], shell: Any, capture: Any, progress_fd: int, out_fd: int) -> None:
     import resource
 
@@ -152,6 +177,7 @@ def _child(job: dict[str, Any], shell: Any, capture: Any, progress_fd: int, out_
     from autograder.probing import ProbeSchedule
 
     os.setsid()
+    _cut_inherited_descriptors(keep=(progress_fd, out_fd))
     limits = Limits(**job["limits"])
     workdir = Path(job["workdir"])
     sandbox = _sandbox()
@@ -172,6 +198,8 @@ def _child(job: dict[str, Any], shell: Any, capture: Any, progress_fd: int, out_
     def on_cell(index: int) -> None:
         os.write(progress_fd, struct.pack(">i", index))
 
+    capture.on_truncate = lambda: os.write(progress_fd, struct.pack(">i", FLOODED))
+
     schedule = ProbeSchedule(job.get("probes") or [])
     nb = run_cells(shell, capture, job["notebook"], limits.cell_timeout, on_cell, schedule)
     del reserve
@@ -188,34 +216,75 @@ def _own_rss() -> int:
     return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def _group_rss(pgid: int) -> int:
-    """Resident memory (bytes) of every process in the process group ``pgid``."""
-    total = 0
+def _processes() -> dict[int, tuple[int, int]]:
+    """``{pid: (parent pid, resident bytes)}`` of every process this one can see."""
+    page = os.sysconf("SC_PAGE_SIZE")
+    found = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
         try:
             fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
-            if int(fields[2]) == pgid:
-                total += int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+            found[int(entry.name)] = (int(fields[1]), int(fields[21]) * page)
         except (OSError, IndexError, ValueError):
             continue
-    return total
+    return found
 
 
-def _kill_group(pid: int) -> None:
+def _descendants(processes: dict[int, tuple[int, int]], root: int) -> list[int]:
+    """Every process below ``root`` (the zygote reaps orphans, so a job's processes all stay below it)."""
+    below: dict[int, list[int]] = {}
+    for pid, (parent, _) in processes.items():
+        below.setdefault(parent, []).append(pid)
+    found, stack = [], list(below.get(root, []))
+    while stack:
+        pid = stack.pop()
+        found.append(pid)
+        stack.extend(below.get(pid, []))
+    return found
+
+
+def _jobs_rss() -> int:
+    """Resident memory (bytes) of every process of the running job, wherever it moved (new session, ...)."""
+    processes = _processes()
+    return sum(processes[pid][1] for pid in _descendants(processes, os.getpid()))
+
+
+def _kill_jobs(pid: int) -> None:
+    """Kill the job's process group and then every other process left below the zygote; reap them."""
     for target in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             target()
+    for _ in range(3):
+        left = _descendants(_processes(), os.getpid())
+        if not left:
+            break
+        for other in left:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(other, signal.SIGKILL)
+        _reap()
+
+
+def _reap() -> None:
+    with contextlib.suppress(ChildProcessError):
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
+
+
+def _become_subreaper() -> None:
+    """Orphans of a job (double forks, setsid) become the zygote's children, so the watchdog sees them."""
+    import ctypes
+
+    pr_set_child_subreaper = 36
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_child_subreaper, 1, 0, 0, 0)
 
 
 def _clean_sandbox(sandbox: dict[str, Any]) -> None:
     """After a job in the sandbox: kill every process but this one and init, empty /tmp."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.kill(-1, signal.SIGKILL)  # only this pid namespace: _sandbox() checked that we are pid 2 under bwrap
-    with contextlib.suppress(ChildProcessError):
-        while os.waitpid(-1, os.WNOHANG)[0]:
-            pass
+    _reap()
     scratch = Path(sandbox["scratch"])
     for entry in Path("/tmp").iterdir():
         if entry == scratch or entry in scratch.parents:
@@ -225,6 +294,17 @@ def _clean_sandbox(sandbox: dict[str, Any]) -> None:
         else:
             with contextlib.suppress(OSError):
                 entry.unlink()
+
+
+def _kill_and_wait(pid: int) -> tuple[int, int]:
+    """Stop everything the job started; the child's own wait status."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(pid, signal.SIGKILL)
+    waited = os.waitpid(pid, 0)
+    _kill_jobs(pid)
+    return waited
 
 
 def _supervise(job: dict[str, Any], shell: Any, capture: Any) -> dict[str, Any]:
@@ -251,6 +331,7 @@ def _supervise(job: dict[str, Any], shell: Any, capture: Any) -> dict[str, Any]:
     received = 0
     cap = limits.output_bytes * 4 + 10_000_000
     last_cell = -1
+    flooded = False
     status, message = "ok", ""
     deadline = started + limits.notebook_timeout
     watch_limit = _own_rss() + RESERVE_BYTES + limits.memory_mb * 1024 * 1024
@@ -260,7 +341,7 @@ def _supervise(job: dict[str, Any], shell: Any, capture: Any) -> dict[str, Any]:
         if remaining <= 0:
             status, message = "timeout", f"the notebook ran longer than {limits.notebook_timeout:g} s and was stopped"
             break
-        if _group_rss(pid) > watch_limit:
+        if _jobs_rss() > watch_limit:
             status = "memory"
             message = f"the notebook used more than {limits.memory_mb} MiB of memory and was stopped"
             break
@@ -270,7 +351,9 @@ def _supervise(job: dict[str, Any], shell: Any, capture: Any) -> dict[str, Any]:
             if not data:
                 open_fds.discard(fd)
             elif fd == prog_r:
-                last_cell = struct.unpack(">i", data[-4:])[0] if len(data) >= 4 else last_cell
+                for (value,) in struct.iter_unpack(">i", data[: len(data) // 4 * 4]):
+                    flooded = flooded or value == FLOODED
+                    last_cell = value if value >= 0 else last_cell
             else:
                 chunks.append(data)
                 received += len(data)
@@ -278,13 +361,14 @@ def _supervise(job: dict[str, Any], shell: Any, capture: Any) -> dict[str, Any]:
                     status, message = "output_limit", "the notebook produced more output than the grader accepts"
                     open_fds.clear()
                     break
-    _kill_group(pid)
-    _, wait_status = os.waitpid(pid, 0)
+    _, wait_status = _kill_and_wait(pid)
     os.close(out_r)
     os.close(prog_r)
     sandbox = _sandbox()
     if sandbox is not None:
         _clean_sandbox(sandbox)
+    if flooded and status != "ok":
+        message += "; it had printed too much output (the rest was dropped)"
     seconds = time.monotonic() - started
     notebook = None
     if status == "ok":
@@ -314,6 +398,7 @@ def serve() -> None:
     import importlib
 
     _sandbox()  # decided here, in the zygote itself, before any fork: see _sandbox
+    _become_subreaper()
     for module in PRELOAD:
         importlib.import_module(module)
     import torch
@@ -335,7 +420,9 @@ def serve() -> None:
         job = read_frame(stdin)
         if job is None:
             return
-        write_frame(stdout, _supervise(job, shell, capture))
+        reply = _supervise(job, shell, capture)
+        reply["job"] = job.get("id")
+        write_frame(stdout, reply)
 
 
 # --- in the grader -------------------------------------------------------------------
@@ -390,15 +477,23 @@ class Zygote:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(content)
             try:
-                job = {"notebook": notebook, "workdir": str(workdir), "limits": asdict(limits), "probes": probes or []}
+                job_id = secrets.token_hex(8)
+                job = {
+                    "id": job_id,
+                    "notebook": notebook,
+                    "workdir": str(workdir),
+                    "limits": asdict(limits),
+                    "probes": probes or [],
+                }
                 write_frame(self.proc.stdin, job)
                 reply = read_frame(self.proc.stdout)
-            except (BrokenPipeError, OSError):
-                reply = None
-            if reply is None:
+                result = None if reply is None or reply.pop("job", None) != job_id else RunResult(**reply)
+            except (OSError, ValueError, TypeError):
+                result = None
+            if result is None:  # not this job's reply: this zygote cannot be trusted with the next one
                 self.close()
                 return RunResult(status="crashed", notebook=None, message="the grading process stopped unexpectedly")
-            return RunResult(**reply)
+            return result
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 

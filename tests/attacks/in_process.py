@@ -436,7 +436,7 @@ ATTACKS = [
         Submission(answers=prepended(WRONG, T2, "triple_relu", FORGE_RESULT_FRAME)),
         "wrong",
         frozenset({Status.SUSPECT, Status.ERROR}),
-        (SUSPECT_MESSAGE, "exited early", "stopped unexpectedly", "worker failed"),
+        (SUSPECT_MESSAGE, "exited early", "stopped unexpectedly", "worker failed", "came back altered"),
     ),
     Attack(
         "says_all_tests_passed_and_exits",
