@@ -44,8 +44,17 @@ ETC_PATHS = (
     "/etc/fonts",
     "/etc/alternatives",
 )
-ROOT_CAPABILITIES = ("CAP_SETUID", "CAP_SETGID", "CAP_CHOWN", "CAP_KILL", "CAP_DAC_OVERRIDE", "CAP_FOWNER")
-"""What the zygote keeps when run as root (each job drops them all): switch user, hand over and clean up files."""
+ROOT_CAPABILITIES = (
+    "CAP_SETUID",
+    "CAP_SETGID",
+    "CAP_CHOWN",
+    "CAP_KILL",
+    "CAP_DAC_OVERRIDE",
+    "CAP_FOWNER",
+    "CAP_SYS_PTRACE",
+)
+"""What the zygote keeps when run as root (each job drops them all): switch user, hand over and clean up files,
+and read the memory maps of a job's processes (they changed user) for the memory watchdog."""
 
 
 @dataclass(frozen=True)

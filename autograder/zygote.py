@@ -244,10 +244,30 @@ def _descendants(processes: dict[int, tuple[int, int]], root: int) -> list[int]:
     return found
 
 
-def _jobs_rss() -> int:
-    """Resident memory (bytes) of every process of the running job, wherever it moved (new session, ...)."""
+def _private_bytes(pid: int, resident: int, inherited: int) -> int:
+    """Memory only this process holds: pages it still shares with the zygote or its parent do not count.
+
+    Read from ``smaps_rollup`` (the sandboxed zygote keeps ``CAP_SYS_PTRACE`` for that: a job's process
+    changed user, so nobody else may read it); where it cannot be read, its resident memory less what a
+    fork inherits (``inherited``), which can only over-count what is still shared.
+    """
+    total = 0
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith(("Private_Clean:", "Private_Dirty:")):
+                total += int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return max(0, resident - inherited)
+    return total
+
+
+def _jobs_rss(child: int, inherited: int) -> int:
+    """Memory (bytes) of the running job: the child's resident memory plus what each other process of
+    the job holds privately, wherever it moved (a new session, a double fork)."""
     processes = _processes()
-    return sum(processes[pid][1] for pid in _descendants(processes, os.getpid()))
+    others = [pid for pid in _descendants(processes, os.getpid()) if pid != child]
+    own = processes.get(child, (0, 0))[1]
+    return own + sum(_private_bytes(pid, processes[pid][1], inherited) for pid in others)
 
 
 def _kill_jobs(pid: int) -> None:
@@ -265,10 +285,19 @@ def _kill_jobs(pid: int) -> None:
         _reap()
 
 
-def _reap() -> None:
-    with contextlib.suppress(ChildProcessError):
-        while os.waitpid(-1, os.WNOHANG)[0]:
-            pass
+def _reap(patience: float = 2.0) -> None:
+    """Collect the exit status of every process below the zygote that is gone or going (killed ones
+    take a moment to die), so that none lingers as a zombie; stops early when none is left."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass
+        except ChildProcessError:
+            return
+        if time.monotonic() > deadline:
+            return
+        time.sleep(0.01)
 
 
 def _become_subreaper() -> None:
@@ -334,14 +363,15 @@ def _supervise(job: dict[str, Any], shell: Any, capture: Any) -> dict[str, Any]:
     flooded = False
     status, message = "ok", ""
     deadline = started + limits.notebook_timeout
-    watch_limit = _own_rss() + RESERVE_BYTES + limits.memory_mb * 1024 * 1024
+    inherited = _own_rss()
+    watch_limit = inherited + RESERVE_BYTES + limits.memory_mb * 1024 * 1024
     open_fds = {out_r, prog_r}
     while open_fds:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             status, message = "timeout", f"the notebook ran longer than {limits.notebook_timeout:g} s and was stopped"
             break
-        if _jobs_rss() > watch_limit:
+        if _jobs_rss(pid, inherited) > watch_limit:
             status = "memory"
             message = f"the notebook used more than {limits.memory_mb} MiB of memory and was stopped"
             break

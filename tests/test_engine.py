@@ -21,7 +21,7 @@ from autograder.cohort import Variant, build_cohort
 from autograder.course import Course
 from autograder.grade import grade
 from autograder.release import generate_release
-from autograder.results import RECORD_NAME, Status, SubmissionResult
+from autograder.results import RECORD_NAME, Status, SubmissionResult, read_record
 from demo.cohort import SAMPLE_COHORT
 from tests.helpers import make_course
 
@@ -226,7 +226,7 @@ def test_sigkill_halfway_then_resume_loses_and_duplicates_nothing(tmp_path: Path
     assert 2 <= len(done_before) < len(variants)
 
     resumed = subprocess.run(
-        [sys.executable, "-m", "autograder", "grade", "week3"],
+        [sys.executable, "-m", "autograder", "grade", "week3", "--seed", "4242"],
         cwd=course.root,
         capture_output=True,
         text=True,
@@ -282,7 +282,7 @@ def test_cli_reports_progress_and_a_summary_and_exits_zero_on_student_failures(t
         assignment="week3",
     )
     run = subprocess.run(
-        [sys.executable, "-m", "autograder", "grade", "week3"],
+        [sys.executable, "-m", "autograder", "grade", "week3", "--seed", "4242"],
         cwd=course.root,
         capture_output=True,
         text=True,
@@ -292,4 +292,6 @@ def test_cli_reports_progress_and_a_summary_and_exits_zero_on_student_failures(t
     assert run.returncode == 0, run.stderr
     assert "[1/2]" in run.stderr and "[2/2]" in run.stderr and "ETA" in run.stderr  # plain lines: not a terminal
     assert "2 submissions: 1 graded, 1 error" in run.stdout
+    assert "check inputs drawn from seed 4242" in run.stdout
+    assert read_record(course.root / "autograded" / "crashes" / "week3").seed == 4242  # type: ignore[union-attr]
     assert "Traceback" not in run.stderr

@@ -187,10 +187,33 @@ while True:
 def test_fork_bomb_is_contained(zygote: Zygote) -> None:
     limits = Limits(cell_timeout=5, notebook_timeout=6, memory_mb=500, processes=24)
     result = zygote.run(notebook(FORK_BOMB), {}, limits)
-    assert result.status in ("timeout", "crashed"), result
+    assert result.status in ("timeout", "crashed", "memory"), result
     out = run(zygote, "import os\nprint(sorted(int(p) for p in os.listdir('/proc') if p.isdigit()))")
     survivors = [pid for pid in eval(out) if pid > 2]  # 1: bubblewrap's init, 2: the zygote
     assert len(survivors) == 1, out  # only this job's own process
+
+
+MEMORY_IN_ESCAPED_CHILDREN = """
+import os, time
+for _ in range(3):
+    if os.fork() == 0:
+        os.setsid()
+        os.closerange(0, 1024)
+        hog = b"\\x01" * 250_000_000  # each child is under the limit; together they are not
+        time.sleep(60)
+        os._exit(0)
+time.sleep(8)
+"""
+
+
+def test_memory_of_escaped_children_counts_but_forks_sharing_pages_do_not(zygote: Zygote) -> None:
+    limits = Limits(cell_timeout=20, notebook_timeout=20, memory_mb=500, processes=24)
+    bomb = zygote.run(notebook(MEMORY_IN_ESCAPED_CHILDREN), {}, limits)
+    assert bomb.status == "memory", bomb
+    # Eight children that only share the zygote's pages (imports done) hold almost nothing of their own.
+    forks = "import os, time\nfor _ in range(8):\n    if os.fork() == 0:\n        time.sleep(3)\n        os._exit(0)\n"
+    result = zygote.run(notebook(forks + "time.sleep(3)\nprint('done')"), {}, limits)
+    assert result.status == "ok" and "done" in stdout(result), result
 
 
 def test_cpu_time_limit(zygote: Zygote) -> None:
