@@ -53,6 +53,10 @@ class Course:
     def submitted_dir(self) -> Path:
         return self.root / "submitted"
 
+    def autograded_dir(self, assignment: str, student: str) -> Path:
+        """Where one submission's graded notebooks and grading record go (nbgrader's layout)."""
+        return self.root / "autograded" / student / assignment
+
     def assignments(self) -> list[str]:
         """The assignments that have a folder in ``source/``."""
         if not self.source_dir.is_dir():

@@ -219,6 +219,46 @@ def build_shell(capture: Capture) -> Any:
     return shell
 
 
+def warm_up(shell: Any) -> None:
+    """Do once, in the zygote, the first-use work every notebook would repeat in its child.
+
+    Matplotlib loads its fonts and renderer the first time a figure is drawn, the inline backend
+    sets itself up on the first figure, torch builds its autograd engine on the first
+    ``backward()``, ipywidgets builds its slider classes on the first ``interact``. Children forked
+    afterwards start with all of it done. Nothing is left behind: figures and widgets are closed.
+    """
+    import io
+
+    import ipywidgets
+    import matplotlib.pyplot as plt
+    import torch
+
+    x = torch.linspace(-2, 2, steps=20)[:, None]
+    params = torch.tensor([1.1, 1.1, 1.1]).requires_grad_()
+    loss = (params[0] * x**2 + params[1] * x + params[2] - x).abs().mean()
+    loss.backward()
+    with torch.no_grad():
+        params -= torch.ones(3) * 0.01
+        curve = torch.relu(torch.linspace(-2.1, 2.1, 100)[:, None] * 1.5 + 0.5)
+    fig, ax = plt.subplots(dpi=90)
+    ax.scatter(x, x)
+    ax.plot(torch.linspace(-2.1, 2.1, 100)[:, None], curve, color="r")
+    ax.set_ylim(-3, 13)
+    ax.set_title(f"MAE: {loss.item():.2f}")
+    fig.savefig(io.BytesIO(), format="png", bbox_inches="tight")
+    shell.display_formatter.format(fig)
+    plt.close("all")
+    from matplotlib_inline.backend_inline import show
+
+    show._to_draw, show._draw_called = [], False  # type: ignore[attr-defined]  # forget the warm-up figure
+    from ipywidgets.widgets.widget import _instances
+
+    before = set(_instances)
+    ipywidgets.interactive(lambda a=1.1: None, a=1.1)
+    for model_id in set(_instances) - before:  # the sliders, the output, their layouts and styles
+        _instances[model_id].close()
+
+
 def _on_alarm(signum: int, frame: Any) -> None:
     raise CellTimeout("the cell ran longer than the grader's time limit")
 

@@ -12,7 +12,6 @@ import logging
 import os
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 from autograder import gradebook, pipeline, settings, verdicts
@@ -39,10 +38,6 @@ def select_students(course: Course, assignment: str, students: Sequence[str] | N
     if missing:
         raise AutograderError(f"no submission of {assignment} from {', '.join(missing)} in submitted/")
     return sorted(set(students))
-
-
-def autograded_dir(course: Course, assignment: str, student: str) -> Path:
-    return course.root / "autograded" / student / assignment
 
 
 def grade(
@@ -74,7 +69,7 @@ def grade(
     results: list[SubmissionResult] = []
     todo = []
     for student in chosen:
-        record = None if force else read_record(autograded_dir(course, assignment, student))
+        record = None if force else read_record(course.autograded_dir(assignment, student))
         if record is not None:
             record.status = Status.SKIPPED
             results.append(record)

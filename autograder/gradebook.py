@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Mapping
 from pathlib import Path
 
+from nbformat import NotebookNode
 from nbgrader.api import Gradebook, MissingEntry
 from sqlalchemy.engine import make_url
 
@@ -44,14 +47,23 @@ def require_released(course: Course, assignment: str) -> None:
             ) from None
 
 
-def failure_messages(course: Course, assignment: str, student: str) -> dict[tuple[str, str], str]:
-    """``{(notebook, grade_id): message}`` for the test cells that failed in the autograded notebooks."""
+def _autograded_notebooks(course: Course, assignment: str, student: str) -> dict[str, NotebookNode]:
+    found = {}
+    for path in sorted(course.autograded_dir(assignment, student).glob("*.ipynb")):
+        with contextlib.suppress(AutograderError):
+            found[path.stem] = notebooks.read(path)
+    return found
+
+
+def failure_messages(
+    course: Course, assignment: str, student: str, scored: Mapping[str, NotebookNode] | None = None
+) -> dict[tuple[str, str], str]:
+    """``{(notebook, grade_id): message}`` for the test cells that failed in the autograded notebooks
+    (``scored``: those notebooks by name, when the caller has them; else read from ``autograded/``)."""
     messages: dict[tuple[str, str], str] = {}
-    for path in sorted((course.root / "autograded" / student / assignment).glob("*.ipynb")):
-        try:
-            nb = notebooks.read(path)
-        except AutograderError:
-            continue
+    if scored is None:
+        scored = _autograded_notebooks(course, assignment, student)
+    for name, nb in sorted(scored.items()):
         for gid, cell in notebooks.grade_cells(nb).items():
             for output in cell.get("outputs", []):
                 if output.get("output_type") == "error":
@@ -60,19 +72,22 @@ def failure_messages(course: Course, assignment: str, student: str) -> dict[tupl
                     text = "wrote to stderr: " + str(output.get("text", "")).strip()
                 else:
                     continue
-                messages.setdefault((path.stem, gid), " ".join(text.split())[:500])
+                messages.setdefault((name, gid), " ".join(text.split())[:500])
     return messages
 
 
-def read_submission(course: Course, assignment: str, student: str) -> SubmissionResult | None:
-    """The gradebook's scores for one submission, or None if it has not been graded."""
+def read_submission(
+    course: Course, assignment: str, student: str, scored: Mapping[str, NotebookNode] | None = None
+) -> SubmissionResult | None:
+    """The gradebook's scores for one submission, or None if it has not been graded (``scored``: see
+    :func:`failure_messages`)."""
     with open_gradebook(course) as gb:
         try:
             submission = gb.find_submission(assignment, student)
         except MissingEntry:
             return None
         checks = []
-        messages = failure_messages(course, assignment, student)
+        messages = failure_messages(course, assignment, student, scored)
         for nb in submission.notebooks:
             for grade in nb.grades:
                 score = grade.score if (grade.auto_score is not None or grade.manual_score is not None) else None

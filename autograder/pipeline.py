@@ -328,7 +328,7 @@ def finalize(
     probes observed; a notebook whose tests passed where those verdicts failed
     makes the submission ``suspect``.
     """
-    out_dir = course.root / "autograded" / job.student / job.assignment
+    out_dir = course.autograded_dir(job.assignment, job.student)
     if out_dir.exists():
         shutil.rmtree(out_dir)
     out_dir.mkdir(parents=True)
@@ -336,6 +336,7 @@ def finalize(
     status = Status.ERROR if job.problems else Status.GRADED
     messages += job.notes
     suspect: list[str] = []
+    scored: dict[str, Any] = {}
     for name in job.problems:
         _zero_missing(course, job.assignment, job.student, name)
     for name, sanitized in job.notebooks.items():
@@ -370,11 +371,12 @@ def finalize(
             nb = _run(POSTPROCESS, _not_run(sanitized, reason), resources, course.config)
         suspect += [f"{name}/{gid}" for gid in resources.get("disagreements", [])]
         notebooks.write(nb, out_dir / f"{name}.ipynb")
+        scored[name] = nb
     for relative, content in job.files.items():
         target = out_dir / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(content)
-    result = gradebook.read_submission(course, job.assignment, job.student)
+    result = gradebook.read_submission(course, job.assignment, job.student, scored)
     if result is None:
         raise AutograderError(f"{job.student}: the gradebook lost the submission while grading")
     if suspect:

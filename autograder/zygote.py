@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import json
 import os
 import secrets
@@ -434,10 +435,12 @@ def serve() -> None:
     import torch
 
     torch.set_num_threads(1)
-    from autograder.executor import Capture, build_shell
+    from autograder.executor import Capture, build_shell, warm_up
 
     capture = Capture(Limits().output_bytes)
     shell = build_shell(capture)
+    with contextlib.redirect_stdout(sys.stderr):
+        warm_up(shell)
     if _sandbox() is not None:  # no history file: the jobs' user could not write it, the next job could read it
         history = shell.history_manager
         history._stop_save_thread()
@@ -445,6 +448,8 @@ def serve() -> None:
         history.enabled = False
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # stray prints must not corrupt the frames
+    gc.collect()
+    gc.freeze()  # what is here now stays shared with every child: their collections skip it, no copy-on-write
     write_frame(stdout, {"ready": True, "pid": os.getpid()})
     while True:
         job = read_frame(stdin)

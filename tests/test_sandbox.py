@@ -199,7 +199,7 @@ for _ in range(3):
     if os.fork() == 0:
         os.setsid()
         os.closerange(0, 1024)
-        hog = b"\\x01" * 250_000_000  # each child is under the limit; together they are not
+        hog = b"\\x01" * 300_000_000  # each child is under the limit; together they are not
         time.sleep(60)
         os._exit(0)
 time.sleep(8)
@@ -214,6 +214,21 @@ def test_memory_of_escaped_children_counts_but_forks_sharing_pages_do_not(zygote
     forks = "import os, time\nfor _ in range(8):\n    if os.fork() == 0:\n        time.sleep(3)\n        os._exit(0)\n"
     result = zygote.run(notebook(forks + "time.sleep(3)\nprint('done')"), {}, limits)
     assert result.status == "ok" and "done" in stdout(result), result
+
+
+def test_a_job_starts_clean_after_the_zygotes_warm_up(zygote: Zygote) -> None:
+    state = (
+        "import matplotlib.pyplot as plt\nfrom matplotlib_inline.backend_inline import show\n"
+        "from ipywidgets.widgets.widget import _instances\n"
+        "print(plt.get_fignums(), len(show._to_draw), len(_instances))"
+    )
+    plot = "plt.plot([1, 2, 3])\nplt.title('one')"
+    result = zygote.run(notebook(state, plot), {}, LIMITS)
+    assert result.notebook is not None, result
+    first, second = (cell["outputs"] for cell in result.notebook["cells"])
+    assert [o.get("text") for o in first] == ["[] 0 0\n"], first
+    images = [o for o in second if o["output_type"] == "display_data" and "image/png" in o["data"]]
+    assert len(images) == 1 and [o["output_type"] for o in second].count("display_data") == 1, second
 
 
 def test_cpu_time_limit(zygote: Zygote) -> None:
