@@ -249,8 +249,8 @@ def _private_bytes(pid: int, resident: int, inherited: int) -> int:
     """Memory only this process holds: pages it still shares with the zygote or its parent do not count.
 
     Read from ``smaps_rollup`` (the sandboxed zygote keeps ``CAP_SYS_PTRACE`` for that: a job's process
-    changed user, so nobody else may read it); where it cannot be read, its resident memory less what a
-    fork inherits (``inherited``), which can only over-count what is still shared.
+    changed user, so nobody else may read it); where it cannot be read, an estimate: its resident memory
+    less what a fork inherits (``inherited``).
     """
     total = 0
     try:

@@ -17,6 +17,7 @@ from autograder.release import generate_release
 from autograder.results import Status
 from autograder.sandbox import Sandbox, dispose, make_scratch, sandbox_available, sandboxed_zygote
 from autograder.zygote import Limits, RunResult, Zygote
+from tests.attacks.limits import MEMORY_IN_ESCAPED_CHILDREN
 from tests.helpers import ROOT, make_course, run_cli
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("nbgrader")]
@@ -193,21 +194,8 @@ def test_fork_bomb_is_contained(zygote: Zygote) -> None:
     assert len(survivors) == 1, out  # only this job's own process
 
 
-MEMORY_IN_ESCAPED_CHILDREN = """
-import os, time
-for _ in range(3):
-    if os.fork() == 0:
-        os.setsid()
-        os.closerange(0, 1024)
-        hog = b"\\x01" * 300_000_000  # each child is under the limit; together they are not
-        time.sleep(60)
-        os._exit(0)
-time.sleep(8)
-"""
-
-
 def test_memory_of_escaped_children_counts_but_forks_sharing_pages_do_not(zygote: Zygote) -> None:
-    limits = Limits(cell_timeout=20, notebook_timeout=20, memory_mb=500, processes=24)
+    limits = Limits(cell_timeout=20, notebook_timeout=20, memory_mb=800, processes=24)  # as in the attack corpus
     bomb = zygote.run(notebook(MEMORY_IN_ESCAPED_CHILDREN), {}, limits)
     assert bomb.status == "memory", bomb
     # Eight children that only share the zygote's pages (imports done) hold almost nothing of their own.
