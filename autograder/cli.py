@@ -10,8 +10,8 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+from autograder.engine.results import Status, SubmissionResult, write_csv
 from autograder.errors import AutograderError
-from autograder.results import Status, SubmissionResult, write_csv
 
 NO_SANDBOX_WARNING = "graded WITHOUT a sandbox (--no-sandbox): student code could read or change files"
 
@@ -73,13 +73,13 @@ def run(args: argparse.Namespace) -> int:
 
     course = Course.load(args.course)
     if args.command == "release":
-        from autograder.release import generate_release
+        from autograder.engine.release import generate_release
 
         released = generate_release(course, args.assignment)
         print(f"released {len(released)} notebooks to {course.release_dir / args.assignment}")
         return 0
     if args.command == "report":
-        from autograder.report import write_reports
+        from autograder.reports.model import write_reports
 
         paths = write_reports(course, args.assignment)
         pages = [p for p in paths if "feedback" in p.relative_to(course.root).parts]
@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
             if path not in pages:
                 print(f"wrote {path}")
         return 0
-    from autograder.grade import grade
+    from autograder.engine.grade import grade
 
     results = grade(
         course,

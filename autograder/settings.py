@@ -9,11 +9,28 @@ For example::
 
 from __future__ import annotations
 
-from traitlets import Bool, Dict, Float, Int, Unicode
+from traitlets import Bool, Dict, Float, Int, List, Unicode
 from traitlets.config import Config, Configurable
 
-from autograder.sandbox import Sandbox
-from autograder.zygote import Limits
+from autograder.jail.protocol import Limits
+
+SANITIZE_PREPROCESSORS = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+"""nbgrader's own ``Autograde.sanitize_preprocessors``, by name."""
+SCORE_PREPROCESSORS = [
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "autograder.engine.finalize.BatchedSaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+"""nbgrader's own ``Autograde.autograde_preprocessors`` after ``Execute``, with scores from the grader's verdicts."""
 
 
 class Grader(Configurable):
@@ -46,7 +63,21 @@ class Grader(Configurable):
     checks = Dict(
         {},
         help="The grader's own checks of each assignment: {assignment: module}, the module defining CHECKS "
-        "(see autograder.verdicts). Checked test cells score by the grader's verdicts, not by their outputs.",
+        "(see autograder.checks.verdicts). Checked test cells score by the grader's verdicts, not by their outputs.",
+    ).tag(config=True)
+    sanitize_preprocessors = List(
+        SANITIZE_PREPROCESSORS, help="Preprocessors run on a submitted notebook before it executes (as nbgrader's)."
+    ).tag(config=True)
+    score_preprocessors = List(
+        SCORE_PREPROCESSORS, help="Preprocessors run on an executed notebook to score it (as nbgrader's)."
+    ).tag(config=True)
+    preload = List(
+        ["numpy", "IPython"], help="Modules each grading zygote imports once, before it forks a process per notebook."
+    ).tag(config=True)
+    warm_up = Unicode(
+        "",
+        help="A Python file (relative to the course root) each zygote runs once before forking, so that no "
+        "notebook's process repeats first-use work (a first figure, a first backward pass).",
     ).tag(config=True)
     execute_ungraded = Bool(
         False, help="Also run notebooks that have no grade cells (their outputs cannot change a score)."
@@ -67,8 +98,3 @@ def load(config: Config) -> tuple[Grader, Limits]:
         processes=grader.processes,
     )
     return grader, limits
-
-
-def sandbox(grader: Grader) -> Sandbox:
-    """The sandbox the settings describe (whether or not it is enabled)."""
-    return Sandbox(bwrap=grader.bwrap, uid=grader.sandbox_uid, gid=grader.sandbox_gid)

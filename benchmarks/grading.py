@@ -33,9 +33,9 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from autograder.cohort import Variant, build_cohort  # noqa: E402
 from autograder.course import Course  # noqa: E402
-from autograder.release import generate_release  # noqa: E402
+from autograder.engine.release import generate_release  # noqa: E402
+from autograder.samples import Variant, build_cohort  # noqa: E402
 from demo.cohort import SAMPLE_COHORT  # noqa: E402
 
 
@@ -115,7 +115,7 @@ sys.path.insert(0, {str(ROOT)!r})
 import numpy, torch, matplotlib.pyplot, ipywidgets, IPython
 torch.set_num_threads(1)
 from pathlib import Path
-from autograder.executor import Capture, build_shell, run_cells
+from autograder.jail.executor import Capture, build_shell, run_cells
 capture = Capture(10**9)
 shell = build_shell(capture)
 total = 0.0

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from autograder.cli import main
-from autograder.cohort import build_cohort
+from autograder.samples import build_cohort
 from demo.cohort import SAMPLE_COHORT
 
 ROOT = Path(__file__).resolve().parent.parent

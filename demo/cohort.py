@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from autograder.cohort import Variant
+from autograder.samples import Variant
 
 FORGETS_ZERO_GRAD = """
 def gradient_descent(loss_fn, params, lr=0.01, steps=10):

@@ -5,14 +5,17 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import nbformat
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
-from autograder import notebooks
+from autograder import notebooks, settings
+from autograder.course import Course
+from autograder.engine.sandbox import Sandbox, ZygoteSpec
+from autograder.samples import Variant, build_cohort
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "source" / "week3"
@@ -28,6 +31,32 @@ def make_course(dest: Path, *, with_release: bool = True) -> Path:
     if with_release:
         shutil.copytree(ROOT / "release", dest / "release")
     return dest
+
+
+def released_course(
+    dest: Path, variants: Sequence[Variant] = (), *, extra_config: str = "", db_url: str | None = None
+) -> Course:
+    """A copy of the course, ``extra_config`` (and ``db_url``) appended to its config, released, with
+    ``variants`` submitted. The one way the tests make a course to grade."""
+    from autograder.engine.release import generate_release
+
+    root = make_course(dest, with_release=False)
+    if db_url is not None:
+        extra_config += f'c.CourseDirectory.db_url = "{db_url}"\n'
+    if extra_config:
+        with (root / "nbgrader_config.py").open("a") as config:
+            config.write(extra_config)
+    course = Course.load(root)
+    generate_release(course, "week3")
+    if variants:
+        build_cohort(list(variants), course_root=root, assignment="week3")
+    return course
+
+
+def zygote_spec(sandbox: Sandbox | None = None) -> ZygoteSpec:
+    """The zygotes the course's own settings describe (its preloads and warm-up), in ``sandbox``."""
+    grader, _ = settings.load(Course.load(ROOT).config)
+    return ZygoteSpec.from_settings(grader, ROOT, sandbox)
 
 
 def run_cli(*args: str, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:

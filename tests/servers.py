@@ -30,11 +30,10 @@ import pytest
 from filelock import FileLock
 from nbgrader.api import Gradebook
 
-from autograder.cohort import Variant, build_cohort
 from autograder.course import Course
-from autograder.release import generate_release
+from autograder.samples import Variant
 from demo.cohort import SAMPLE_COHORT
-from tests.helpers import ROOT, make_course, run_cli
+from tests.helpers import ROOT, released_course, run_cli
 
 LOOPBACK = "127.0.0.1"
 VENV_BIN = Path(sys.executable).parent
@@ -389,18 +388,6 @@ COHORT: list[Variant] = [
 
 Scores = dict[tuple[str, str, str], tuple[float | None, float, str]]
 """``{(student, notebook, grade_id): (score, max_score, cell_type)}``: every grade cell of every submission."""
-
-
-def released_course(dest: Path, variants: list[Variant], db_url: str | None = None) -> Course:
-    """A copy of the course (``db_url`` appended to its config), released, with ``variants`` submitted."""
-    root = make_course(dest, with_release=False)
-    if db_url is not None:
-        with (root / "nbgrader_config.py").open("a") as config:
-            config.write(f'c.CourseDirectory.db_url = "{db_url}"\n')
-    course = Course.load(root)
-    generate_release(course, ASSIGNMENT)
-    build_cohort(variants, course_root=root, assignment=ASSIGNMENT)
-    return course
 
 
 def grade_cli(course: Course, *options: str) -> str:

@@ -1,4 +1,4 @@
-"""The grader's own checks of Week 3: one :class:`~autograder.verdicts.Check` per graded test cell.
+"""The grader's own checks of Week 3: one :class:`~autograder.checks.verdicts.Check` per graded test cell.
 
 Each check chooses its inputs here (fixed edge cases from the notebook's
 hidden tests plus cases drawn for this run), observes the student's code with
@@ -10,7 +10,7 @@ notebook's tests and these checks: they must agree on every case.
 
 from __future__ import annotations
 
-from autograder.verdicts import Check
+from autograder.checks.verdicts import Check
 from solutions.week3_checks import task1_fitting, task2_relu
 
 CHECKS: list[Check] = [*task1_fitting.CHECKS, *task2_relu.CHECKS]

@@ -1,4 +1,4 @@
-"""What the Week 3 judges share: reading observations (see :func:`autograder.probing.describe`) and the data."""
+"""What the Week 3 judges share: reading observations (see :func:`autograder.jail.probing.describe`) and the data."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Probes (``probe_*``) run in the student's process and may use only their
 arguments: ``ns`` (the student's namespace), ``inputs`` and ``P``
-(:mod:`autograder.probing`). Judges (``judge_*``) run in the grader, with the
+(:mod:`autograder.jail.probing`). Judges (``judge_*``) run in the grader, with the
 reference (:mod:`solutions.week3`) and the grader's own copy of the data.
 
 Each check's pass condition is the one of its notebook test cell (visible and
@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder.verdicts import Check
+from autograder.checks.verdicts import Check
 from solutions.week3_checks._common import Fail, as_array, data, returned, verdict
 
 NOTEBOOK = "task1_fitting"

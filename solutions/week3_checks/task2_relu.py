@@ -2,7 +2,7 @@
 
 Probes (``probe_*``) run in the student's process and may use only their
 arguments: ``ns`` (the student's namespace), ``inputs`` and ``P``
-(:mod:`autograder.probing`). Judges (``judge_*``) run in the grader.
+(:mod:`autograder.jail.probing`). Judges (``judge_*``) run in the grader.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder.verdicts import Check
+from autograder.checks.verdicts import Check
 from solutions.week3_checks._common import Fail, close, data, draw, number, returned, tensor, verdict
 
 NOTEBOOK = "task2_relu"

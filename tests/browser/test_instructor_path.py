@@ -18,7 +18,7 @@ import pytest
 from nbgrader.api import Gradebook
 from playwright.sync_api import FrameLocator, Page, expect
 
-from autograder.cohort import build_cohort
+from autograder.samples import build_cohort
 from demo.cohort import SAMPLE_COHORT
 from tests.browser import ui
 from tests.browser.lab import JupyterLab, running

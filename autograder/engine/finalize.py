@@ -1,0 +1,227 @@
+"""After execution, as ``nbgrader autograde`` does it: score the executed notebooks, write ``autograded/``.
+
+:func:`finalize` takes the outputs a zygote returned for a :class:`~autograder.engine.prepare.Job`
+(only outputs: cells and sources stay the grader's own), runs the scoring
+preprocessors (``c.Grader.score_preprocessors``: with the grader's verdicts as
+the scores of checked cells, one commit per notebook), writes
+``autograded/STUDENT/ASSIGNMENT/`` and, last of all, the completion record.
+"""
+
+from __future__ import annotations
+
+import copy
+import shutil
+from typing import Any
+
+import nbformat
+from nbgrader import utils as nbgrader_utils
+from nbgrader.api import Gradebook
+from nbgrader.preprocessors import SaveAutoGrades
+
+from autograder import notebooks
+from autograder.checks import verdicts
+from autograder.course import Course
+from autograder.engine import gradebook
+from autograder.engine.prepare import Job, one_line, resources, run_preprocessors
+from autograder.engine.results import Status, SubmissionResult, write_record
+from autograder.errors import AutograderError
+from autograder.jail.protocol import RunResult, RunStatus
+from autograder.settings import Grader
+
+
+class BatchedSaveAutoGrades(SaveAutoGrades):  # type: ignore[misc]
+    """nbgrader's SaveAutoGrades, committing once per notebook instead of once per cell.
+
+    A test cell the grader checked itself (``resources["verdicts"]``) scores
+    by that verdict, not by its output. Where the two disagree, the cell gets
+    one more output saying so (the feedback shows it), and the grade id goes
+    into ``resources["disagreements"]``.
+    """
+
+    def _add_score(self, cell: Any, resources: Any) -> None:
+        gid = cell.metadata["nbgrader"]["grade_id"]
+        grade = self.gradebook.find_grade(gid, self.notebook_id, self.assignment_id, self.student_id)
+        own, _ = nbgrader_utils.determine_grade(cell, self.log)
+        verdict = resources.get("verdicts", {}).get(gid)
+        if verdict is not None and cell.cell_type == "code" and not nbgrader_utils.is_solution(cell):
+            if own and not verdict.passed:
+                resources["disagreements"].append(gid)
+                cell.outputs.append(
+                    nbformat.v4.new_output(
+                        "error",
+                        ename="GraderCheck",
+                        evalue=verdict.reason,
+                        traceback=[f"The grader's own check of this cell failed: {verdict.reason}"],
+                    )
+                )
+            elif verdict.passed and own != grade.max_score:
+                note = "The grader's own check of this cell passed; its score counts, not the error above.\n"
+                cell.outputs.append(nbformat.v4.new_output("stream", name="stdout", text=note))
+            own = grade.max_score if verdict.passed else 0.0
+        grade.auto_score = own
+        grade.needs_manual_grade = grade.manual_score is not None or grade.auto_score is None
+
+    def preprocess(self, nb: Any, resources: Any) -> Any:
+        info = resources["nbgrader"]
+        self.notebook_id, self.assignment_id = info["notebook"], info["assignment"]
+        self.student_id, self.db_url = info["student"], info["db_url"]
+        self.gradebook = Gradebook(self.db_url)
+        with self.gradebook:
+            session = self.gradebook.db
+            commit = session.commit
+            session.commit = lambda: None
+            try:
+                nb, resources = super(SaveAutoGrades, self).preprocess(nb, resources)
+            finally:
+                session.commit = commit
+            session.commit()
+        return nb, resources
+
+
+def _not_run(nb: dict[str, Any], reason: str) -> Any:
+    """The sanitized notebook with every code cell showing why it did not run (so tests score 0)."""
+    node = nbformat.from_dict(nb)
+    for cell in node.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [nbformat.v4.new_output("error", ename="NotRun", evalue=reason, traceback=[reason])]
+    return node
+
+
+def _executed(sanitized: dict[str, Any], returned: dict[str, Any] | None) -> Any | None:
+    """The notebook that was sent, with the outputs the child returned; None if they do not fit it.
+
+    Only outputs and execution counts are taken from the child (which student code could have
+    forged), and the result must be a valid notebook: cells, their metadata and their sources are
+    the grader's own.
+    """
+    try:
+        theirs = returned["cells"] if isinstance(returned, dict) else None
+        node = nbformat.from_dict(copy.deepcopy(sanitized))
+        if not isinstance(theirs, list) or len(theirs) != len(node.cells):
+            return None
+        for cell, other in zip(node.cells, theirs, strict=True):
+            if not isinstance(other, dict) or other.get("cell_type") != cell.cell_type:
+                return None
+            if cell.cell_type == "code":
+                count = other.get("execution_count")
+                cell.execution_count = count if isinstance(count, int) and not isinstance(count, bool) else None
+                cell.outputs = [nbformat.from_dict(o) for o in other.get("outputs", [])]
+        nbformat.validate(node)
+    except Exception:
+        return None
+    return node
+
+
+def _diagnose(name: str, nb: Any, expected: set[str], limits_note: str) -> tuple[list[str], Status | None]:
+    """Faults visible in an executed notebook: cells that hit a limit, test cells that are gone."""
+    notes: list[str] = []
+    status: Status | None = None
+    present = {c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells}
+    gone = sorted(expected - present)
+    if gone:
+        notes.append(f"{name}: graded cells deleted from the notebook ({', '.join(gone)}) score 0")
+        status = Status.ERROR
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            ename = output.get("ename") if output.get("output_type") == "error" else None
+            if ename == "MemoryError":
+                notes.append(f"{name}: cell {index} ran out of memory ({limits_note})")
+                status = status or Status.ERROR
+            elif ename in ("CellTimeout", "KeyboardInterrupt"):
+                notes.append(f"{name}: cell {index} ran too long and was interrupted")
+                status = Status.TIMEOUT
+            elif output.get("output_type") == "stream" and "output truncated by the grader" in output.get("text", ""):
+                notes.append(f"{name}: cell {index} printed too much; the rest of its output was dropped")
+    return notes, status
+
+
+def _zero_missing(course: Course, assignment: str, student: str, name: str) -> None:
+    with gradebook.open_gradebook(course) as gb:
+        submission = gb.find_submission_notebook(name, assignment, student)
+        for grade in submission.grades:
+            grade.auto_score = 0
+            grade.needs_manual_grade = False
+        gb.db.commit()
+
+
+def finalize(
+    course: Course,
+    job: Job,
+    runs: dict[str, RunResult],
+    seconds: float,
+    limits_note: str = "memory limit",
+    plan: verdicts.Plan | None = None,
+) -> SubmissionResult:
+    """Score the executed notebooks into the gradebook, write autograded/, then the record.
+
+    With a ``plan``, checked cells score by the grader's verdicts on what the
+    probes observed; a notebook whose tests passed where those verdicts failed
+    makes the submission ``suspect``.
+    """
+    score = Grader(config=course.config).score_preprocessors
+    out_dir = course.autograded_dir(job.assignment, job.student)
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    out_dir.mkdir(parents=True)
+    messages = list(job.problems.values())
+    status = Status.ERROR if job.problems else Status.GRADED
+    messages += job.notes
+    suspect: list[str] = []
+    scored: dict[str, Any] = {}
+    for name in job.problems:
+        _zero_missing(course, job.assignment, job.student, name)
+    for name, sanitized in job.notebooks.items():
+        run = runs.get(name) or RunResult.failed("not executed")
+        if name in job.skip:
+            nb = nbformat.from_dict(sanitized)
+        elif run.status is RunStatus.OK and (executed := _executed(sanitized, run.notebook)) is not None:
+            nb = executed
+        else:
+            if run.status is RunStatus.OK:  # it ran, but what came back is not this notebook with outputs
+                run = RunResult.failed("its results came back altered")
+            reason = f"{name}: {run.message or run.status}"
+            messages.append(reason)
+            status = Status.TIMEOUT if run.status is RunStatus.TIMEOUT else Status.ERROR
+            nb = _not_run(sanitized, reason)
+        notes, noted = _diagnose(name, nb, job.graded_cells.get(name, set()), limits_note)
+        messages += notes
+        if noted is not None and status is Status.GRADED:
+            status = noted
+        info = resources(course, job.assignment, job.student, name)
+        if plan is not None and name not in job.skip:
+            observed = run.observations if run.status is RunStatus.OK else None
+            info["verdicts"] = plan.judge(name, observed)
+            info["disagreements"] = []
+        try:
+            nb = run_preprocessors(score, nb, info, course.config)
+        except Exception as exc:  # whatever the notebook held, scoring it must not stop the run
+            reason = f"{name}: could not be scored ({one_line(exc)})"
+            messages.append(reason)
+            status = Status.ERROR
+            info = resources(course, job.assignment, job.student, name)
+            nb = run_preprocessors(score, _not_run(sanitized, reason), info, course.config)
+        suspect += [f"{name}/{gid}" for gid in info.get("disagreements", [])]
+        notebooks.write(nb, out_dir / f"{name}.ipynb")
+        scored[name] = nb
+    for relative, content in job.files.items():
+        target = out_dir / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+    result = gradebook.read_submission(course, job.assignment, job.student, scored)
+    if result is None:
+        raise AutograderError(f"{job.student}: the gradebook lost the submission while grading")
+    if suspect:
+        messages.insert(
+            0,
+            "the grader's own checks failed where the notebook's tests passed, so the code may have tampered "
+            f"with the tests: {', '.join(suspect)}",
+        )
+        if status is Status.GRADED:
+            status = Status.SUSPECT
+    if status is not Status.GRADED:
+        result.status = status
+    result.seed = plan.seed if plan is not None else None
+    result.message = "; ".join(messages)
+    result.seconds = seconds
+    write_record(result, out_dir)
+    return result

@@ -1,0 +1,130 @@
+"""Grade a cohort: prepare and score in this process, execute notebooks in parallel elsewhere.
+
+The main process is the only gradebook writer. Notebooks run in fresh
+processes forked from warm zygotes (:mod:`autograder.jail.zygote`), on this
+machine or on a Dask cluster. A submission counts as graded once its record
+is written (last); an interrupted run resumes with the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from autograder import settings
+from autograder.checks import verdicts
+from autograder.course import Course
+from autograder.engine import gradebook, speedups
+from autograder.engine.finalize import finalize
+from autograder.engine.prepare import Job, prepare
+from autograder.engine.progress import Progress
+from autograder.engine.results import Status, SubmissionResult, read_record
+from autograder.engine.runners import DaskRunner, LocalRunner
+from autograder.engine.sandbox import Sandbox, ZygoteSpec, sandbox_available
+from autograder.errors import AutograderError
+from autograder.jail.protocol import RunResult
+
+log = logging.getLogger(__name__)
+
+
+def select_students(course: Course, assignment: str, students: Sequence[str] | None) -> list[str]:
+    """The students to grade: all with a submission, or the ones asked for (each must have one)."""
+    course.require_assignment(assignment)
+    available = course.submitted_students(assignment)
+    if not students:
+        if not available:
+            raise AutograderError(f"no submissions to grade: nothing in submitted/*/{assignment}")
+        return available
+    missing = sorted(set(students) - set(available))
+    if missing:
+        raise AutograderError(f"no submission of {assignment} from {', '.join(missing)} in submitted/")
+    return sorted(set(students))
+
+
+def grade(
+    course: Course,
+    assignment: str,
+    *,
+    students: Sequence[str] | None = None,
+    force: bool = False,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    on_result: Callable[[SubmissionResult], None] | None = None,
+    show_progress: bool = False,
+    sandbox: bool | None = None,
+    seed: int | None = None,
+) -> list[SubmissionResult]:
+    """Grade the selected submissions; already graded ones are skipped unless ``force``.
+
+    Student code runs in a bubblewrap sandbox unless ``sandbox`` is False (None: ``Grader.sandbox``);
+    if the sandbox is wanted but cannot be built here, nothing is graded.
+    """
+    chosen = select_students(course, assignment, students)
+    gradebook.require_released(course, assignment)
+    grader, limits = settings.load(course.config)
+    jail = Sandbox.from_settings(grader) if (grader.sandbox if sandbox is None else sandbox) else None
+    if jail is not None:
+        reason = sandbox_available(jail)
+        if reason is not None:
+            raise AutograderError(f"cannot sandbox student code: {reason} (use --no-sandbox to grade without one)")
+    results: list[SubmissionResult] = []
+    todo = []
+    for student in chosen:
+        record = None if force else read_record(course.autograded_dir(assignment, student))
+        if record is not None:
+            record.status = Status.SKIPPED
+            results.append(record)
+        else:
+            todo.append(student)
+    if not todo:
+        return results
+    module = grader.checks.get(assignment)
+    plan = verdicts.plan(verdicts.load_checks(module, course.root), seed) if module else None
+    if plan is None:
+        log.warning(
+            "no grader-side checks for %s (c.Grader.checks): scores come from the notebooks' outputs", assignment
+        )
+
+    speedups.install()
+    spec = ZygoteSpec.from_settings(grader, course.root, jail)
+    count = workers or grader.workers or os.cpu_count() or 1
+    runner: LocalRunner | DaskRunner = (
+        DaskRunner(scheduler, limits, spec) if scheduler else LocalRunner(count, limits, spec)
+    )
+    progress = Progress(len(todo)) if show_progress else None
+    in_flight: dict[Any, tuple[Job, float]] = {}
+    pending = iter(todo)
+    try:
+        while True:
+            while len(in_flight) < 2 * runner.workers:
+                next_student = next(pending, None)
+                if next_student is None:
+                    break
+                student = next_student
+                started = time.monotonic()
+                job = prepare(course, assignment, student, execute_ungraded=grader.execute_ungraded, plan=plan)
+                in_flight[runner.submit(job)] = (job, started)
+            if not in_flight:
+                break
+            for future in runner.wait_any(in_flight):
+                job, started = in_flight.pop(future)
+                try:
+                    runs: dict[str, RunResult] = future.result()
+                except Exception as exc:  # a worker lost: every notebook of this submission counts as crashed
+                    log.warning("%s: execution failed: %s", job.student, exc)
+                    runs = {name: RunResult.failed(f"worker failed: {exc}") for name in job.notebooks}
+                result = finalize(course, job, runs, time.monotonic() - started, plan=plan)
+                results.append(result)
+                if progress is not None:
+                    progress.update(result)
+                if on_result is not None:
+                    on_result(result)
+    finally:
+        runner.close()
+        speedups.dispose_engines()
+        if progress is not None:
+            progress.close()
+    return sorted(results, key=lambda r: r.student)

@@ -1,0 +1,117 @@
+"""Read scores back from nbgrader's gradebook (SQLite by default, any ``db_url``)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from pathlib import Path
+
+from nbformat import NotebookNode
+from nbgrader.api import Gradebook, MissingEntry
+from sqlalchemy.engine import make_url
+
+from autograder import notebooks
+from autograder.course import Course
+from autograder.engine.results import CheckResult, Status, SubmissionResult
+from autograder.errors import AutograderError
+
+
+def safe_url(url: str) -> str:
+    """The database URL with any password masked, for messages."""
+    try:
+        return str(make_url(url).render_as_string(hide_password=True))
+    except Exception:
+        return "the configured db_url"
+
+
+def open_gradebook(course: Course) -> Gradebook:
+    try:
+        return Gradebook(course.gradebook_url())
+    except Exception as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        first = first.replace(course.gradebook_url(), safe_url(course.gradebook_url()))
+        raise AutograderError(f"cannot open the gradebook at {safe_url(course.gradebook_url())}: {first}") from None
+
+
+def require_released(course: Course, assignment: str) -> None:
+    """The assignment must be in the gradebook (``autograder release`` puts it there)."""
+    url = course.gradebook_url()
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+        raise AutograderError(f"there is no gradebook yet: run 'autograder release {assignment}' first")
+    with open_gradebook(course) as gb:
+        try:
+            gb.find_assignment(assignment)
+        except MissingEntry:
+            raise AutograderError(
+                f"{assignment} is not in the gradebook yet: run 'autograder release {assignment}' first"
+            ) from None
+
+
+def _autograded_notebooks(course: Course, assignment: str, student: str) -> dict[str, NotebookNode]:
+    found = {}
+    for path in sorted(course.autograded_dir(assignment, student).glob("*.ipynb")):
+        with contextlib.suppress(AutograderError):
+            found[path.stem] = notebooks.read(path)
+    return found
+
+
+def failure_messages(
+    course: Course, assignment: str, student: str, scored: Mapping[str, NotebookNode] | None = None
+) -> dict[tuple[str, str], str]:
+    """``{(notebook, grade_id): message}`` for the test cells that failed in the autograded notebooks
+    (``scored``: those notebooks by name, when the caller has them; else read from ``autograded/``)."""
+    messages: dict[tuple[str, str], str] = {}
+    if scored is None:
+        scored = _autograded_notebooks(course, assignment, student)
+    for name, nb in sorted(scored.items()):
+        for gid, cell in notebooks.grade_cells(nb).items():
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "error":
+                    text = f"{output.get('ename', 'Error')}: {output.get('evalue', '')}".strip()
+                elif output.get("output_type") == "stream" and output.get("name") == "stderr":
+                    text = "wrote to stderr: " + str(output.get("text", "")).strip()
+                else:
+                    continue
+                messages.setdefault((name, gid), " ".join(text.split())[:500])
+    return messages
+
+
+def read_submission(
+    course: Course, assignment: str, student: str, scored: Mapping[str, NotebookNode] | None = None
+) -> SubmissionResult | None:
+    """The gradebook's scores for one submission, or None if it has not been graded (``scored``: see
+    :func:`failure_messages`)."""
+    with open_gradebook(course) as gb:
+        try:
+            submission = gb.find_submission(assignment, student)
+        except MissingEntry:
+            return None
+        checks = []
+        messages = failure_messages(course, assignment, student, scored)
+        for nb in submission.notebooks:
+            for grade in nb.grades:
+                score = grade.score if (grade.auto_score is not None or grade.manual_score is not None) else None
+                failed = (
+                    score is not None and score < grade.max_score
+                )  # an error the grader's check overruled is no failure
+                checks.append(
+                    CheckResult(
+                        notebook=nb.name,
+                        grade_id=grade.name,
+                        score=score,
+                        max_score=float(grade.max_score),
+                        auto=grade.cell_type == "code",
+                        message=messages.get((nb.name, grade.name), "") if failed else "",
+                    )
+                )
+        return SubmissionResult(
+            student=student,
+            assignment=assignment,
+            status=Status.NEEDS_MANUAL if submission.needs_manual_grade else Status.GRADED,
+            auto_score=float(submission.code_score),
+            max_auto_score=float(submission.max_code_score),
+            score=float(submission.score),
+            max_score=float(submission.max_score),
+            needs_manual=bool(submission.needs_manual_grade),
+            checks=checks,
+        )

@@ -1,0 +1,134 @@
+"""Before execution, as ``nbgrader autograde`` does it: register the submission, sanitize its notebooks.
+
+:func:`prepare` registers the submission in the gradebook and runs the
+sanitizing preprocessors (``c.Grader.sanitize_preprocessors``: test and locked
+cells restored from the gradebook, outputs cleared). The result is a
+:class:`Job`, plain data that can run anywhere. Only the main process runs
+this, so the gradebook has a single writer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import nbformat
+from nbgrader.coursedir import CourseDirectory
+from traitlets.config import Config
+
+from autograder.checks import verdicts
+from autograder.course import Course
+from autograder.engine import gradebook
+from autograder.jail.protocol import Probe
+from autograder.settings import Grader
+
+MAX_EXTRA_FILE_BYTES = 20_000_000
+
+
+def has_grade_cells(nb: dict[str, Any]) -> bool:
+    return any(cell.get("metadata", {}).get("nbgrader", {}).get("grade") for cell in nb.get("cells", []))
+
+
+@dataclass
+class Job:
+    """One submission, ready to execute anywhere: plain data only."""
+
+    student: str
+    assignment: str
+    notebooks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Sanitized notebooks by name, as nbformat JSON."""
+    problems: dict[str, str] = field(default_factory=dict)
+    """Notebooks that cannot run, by name, with the reason (missing, not valid JSON, ...)."""
+    files: dict[str, bytes] = field(default_factory=dict)
+    """Other files of the submission, by relative path, for the notebooks' working directory."""
+    notes: list[str] = field(default_factory=list)
+    """Things worth telling that do not cost points (an extra notebook, ...)."""
+    graded_cells: dict[str, set[str]] = field(default_factory=dict)
+    """The grade ids each notebook must have, from the gradebook."""
+    skip: set[str] = field(default_factory=set)
+    """Notebooks not to execute: they have no grade cells, so their outputs cannot change a score."""
+    probes: dict[str, list[Probe]] = field(default_factory=dict)
+    """The grader's probes to run in each notebook (see :mod:`autograder.checks.verdicts`)."""
+
+
+def resources(course: Course, assignment: str, student: str, name: str) -> dict[str, Any]:
+    """nbgrader's per-notebook resources, as its converters make them."""
+    return {
+        "unique_key": name,
+        "output_files_dir": f"{name}_files",
+        "nbgrader": {"student": student, "assignment": assignment, "notebook": name, "db_url": course.gradebook_url()},
+    }
+
+
+def run_preprocessors(preprocessors: list[Any], nb: Any, resources: dict[str, Any], config: Config) -> Any:
+    """Run nbgrader preprocessors (classes, or their import names) in order, as nbconvert would."""
+    from traitlets.utils.importstring import import_item
+
+    for item in preprocessors:
+        cls = import_item(item) if isinstance(item, str) else item
+        pp = cls(config=config)
+        if getattr(pp, "enabled", True):
+            nb, resources = pp.preprocess(nb, resources)
+    return nb
+
+
+def one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:300]
+
+
+def prepare(
+    course: Course,
+    assignment: str,
+    student: str,
+    *,
+    execute_ungraded: bool = False,
+    plan: verdicts.Plan | None = None,
+) -> Job:
+    """Register the submission in the gradebook, sanitize its notebooks and attach the grader's probes."""
+    coursedir = CourseDirectory(config=course.config)
+    folder = course.submitted_dir / student / assignment
+    timestamp = coursedir.get_existing_timestamp(str(folder))
+    job = Job(student=student, assignment=assignment)
+    with gradebook.open_gradebook(course) as gb:
+        gb.update_or_create_student(student)
+        if timestamp:
+            gb.update_or_create_submission(assignment, student, timestamp=timestamp)
+        else:
+            gb.update_or_create_submission(assignment, student)
+        source_notebooks = gb.find_assignment(assignment).notebooks
+        names = [nb.name for nb in source_notebooks]
+        job.graded_cells = {nb.name: {cell.name for cell in nb.grade_cells} for nb in source_notebooks}
+    strays = sorted(p.name for p in folder.glob("*.ipynb") if p.stem not in names)
+    if strays:
+        job.notes.append(f"notebooks that are not part of {assignment} were ignored: {', '.join(strays)}")
+    for name in names:
+        path = folder / f"{name}.ipynb"
+        if not path.is_file():
+            job.problems[name] = f"{name}.ipynb is missing from the submission"
+            continue
+        try:
+            nb = nbformat.read(str(path), as_version=nbformat.NO_CONVERT)
+            if nb.get("nbformat") != 4:
+                raise ValueError("not an nbformat 4 notebook")
+        except Exception as exc:
+            job.problems[name] = f"{name}.ipynb could not be read: {one_line(exc)}"
+            continue
+        try:
+            nb = run_preprocessors(
+                Grader(config=course.config).sanitize_preprocessors,
+                nb,
+                resources(course, assignment, student, name),
+                course.config,
+            )
+            job.notebooks[name] = dict(nb)
+            if not execute_ungraded and not has_grade_cells(job.notebooks[name]):
+                job.skip.add(name)
+            elif plan is not None:
+                job.probes[name] = plan.probes(name)
+        except Exception as exc:
+            job.problems[name] = f"{name}.ipynb has damaged nbgrader cells (duplicated or altered): {one_line(exc)}"
+    for extra in sorted(folder.rglob("*")):
+        if extra.is_file() and extra.suffix != ".ipynb" and extra.stat().st_size <= MAX_EXTRA_FILE_BYTES:
+            job.files[str(extra.relative_to(folder))] = extra.read_bytes()
+    return job

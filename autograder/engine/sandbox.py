@@ -1,0 +1,197 @@
+"""A bubblewrap sandbox around the zygote, so that student code sees and changes almost nothing.
+
+The zygote (:mod:`autograder.jail.zygote`) runs under ``bwrap`` with no network and
+new IPC, PID, UTS and cgroup namespaces. Its file system is a fresh tmpfs holding
+read-only binds of only what Python needs: the system's ``/usr`` (and the
+``/bin``, ``/lib`` links), a few files of ``/etc``, the interpreter's prefix and
+base prefix, and the ``autograder`` package folder. Not the course: ``source/``,
+``solutions/``, the gradebook, ``autograded/`` and ``submitted/`` do not exist in
+there. The one writable place is a scratch folder per zygote (each job's folder is
+made there, with the submission's files, and deleted afterwards), plus ``/tmp``,
+emptied after every job.
+
+Run as root, the zygote keeps only the capabilities it needs to hand each job to
+an unprivileged user (``Grader.sandbox_uid``, by default ``nobody``): every job's
+process gives up all privileges before running student code, so it cannot signal
+or trace the zygote, and ``RLIMIT_NPROC`` binds it (a fork bomb stops at the
+limit). After each job the zygote kills every other process of its namespace.
+Run as another user, bubblewrap adds a user namespace and the job keeps that uid.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder.engine.client import Zygote
+from autograder.jail.protocol import SANDBOX_ENV, zygote_env
+from autograder.settings import Grader
+
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+ETC_PATHS = (
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/passwd",
+    "/etc/group",
+    "/etc/nsswitch.conf",
+    "/etc/localtime",
+    "/etc/fonts",
+    "/etc/alternatives",
+)
+ROOT_CAPABILITIES = (
+    "CAP_SETUID",
+    "CAP_SETGID",
+    "CAP_CHOWN",
+    "CAP_KILL",
+    "CAP_DAC_OVERRIDE",
+    "CAP_FOWNER",
+    "CAP_SYS_PTRACE",
+)
+"""What the zygote keeps when run as root (each job drops them all): switch user, hand over and clean up files,
+and read the memory maps of a job's processes (they changed user) for the memory watchdog."""
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """How to build the sandbox (see :class:`autograder.settings.Grader`)."""
+
+    bwrap: str = "bwrap"
+    """The bubblewrap program."""
+    uid: int = 65534
+    """The user that student code runs as (when the grader runs as root)."""
+    gid: int = 65534
+
+    @classmethod
+    def from_settings(cls, grader: Grader) -> Sandbox:
+        """The sandbox the settings describe (whether or not it is enabled)."""
+        return cls(bwrap=grader.bwrap, uid=grader.sandbox_uid, gid=grader.sandbox_gid)
+
+
+def _read_only(path: str) -> list[str]:
+    """Bind ``path`` read-only at the same place, or recreate it as the same symlink (``/lib -> usr/lib``)."""
+    if os.path.islink(path):
+        return ["--symlink", os.readlink(path), path]
+    return ["--ro-bind", path, path]
+
+
+def bwrap_prefix(sandbox: Sandbox, scratch_dir: str, python: str | None = None) -> list[str]:
+    """The ``bwrap`` command line (up to the program) that runs a zygote writing only in ``scratch_dir``."""
+    python = python or sys.executable
+    root = os.geteuid() == 0
+    args = [sandbox.bwrap, "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
+    if root:
+        args += ["--cap-drop", "ALL"]
+        for capability in ROOT_CAPABILITIES:
+            args += ["--cap-add", capability]
+    else:
+        args += ["--unshare-user", "--cap-drop", "ALL"]
+    args += ["--die-with-parent", "--new-session", "--hostname", "sandbox"]
+    args += ["--tmpfs", "/", "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
+    for path in SYSTEM_PATHS + ETC_PATHS:
+        if os.path.lexists(path):
+            args += _read_only(path)
+    prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, os.path.dirname(os.path.dirname(python)))}
+    binds = [("--ro-bind", p) for p in sorted(prefixes) if not p.startswith(SYSTEM_PATHS)]
+    binds += [("--ro-bind", str(PACKAGE_DIR)), ("--bind", scratch_dir)]
+    made = {"/", "/tmp"}
+    for option, path in binds:
+        for parent in reversed(Path(path).parents):  # bubblewrap would make them private (0700)
+            if str(parent) not in made:
+                made.add(str(parent))
+                args += ["--perms", "0755", "--dir", str(parent)]
+        args += [option, path, path]
+    args += ["--chdir", scratch_dir]
+    env = {
+        **zygote_env(),
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "HOME": scratch_dir,
+        "TMPDIR": "/tmp",
+        "MPLCONFIGDIR": os.path.join(scratch_dir, ".matplotlib"),
+        SANDBOX_ENV: json.dumps({"uid": sandbox.uid, "gid": sandbox.gid, "scratch": scratch_dir}),
+    }
+    args.append("--clearenv")
+    for name, value in env.items():
+        args += ["--setenv", name, value]
+    return args
+
+
+def make_scratch(sandbox: Sandbox) -> str:
+    """A new host folder for one zygote's jobs: the jobs' user may enter it, not list it."""
+    scratch = tempfile.mkdtemp(prefix="sandbox-")
+    os.chmod(scratch, 0o711)
+    _seed_matplotlib(Path(scratch) / ".matplotlib")
+    return scratch
+
+
+def _seed_matplotlib(target: Path) -> None:
+    """Copy matplotlib's font cache in, so that a zygote does not rebuild it at each start."""
+    cache = Path(os.environ.get("MPLCONFIGDIR") or Path.home() / ".cache" / "matplotlib")
+    target.mkdir()
+    for font_list in cache.glob("fontlist-*.json"):
+        shutil.copy(font_list, target / font_list.name)
+
+
+@dataclass(frozen=True)
+class ZygoteSpec:
+    """How to start a grading zygote: plain data, so that a Dask worker can start its own."""
+
+    sandbox: Sandbox | None = None
+    """The sandbox to start it in (None: no sandbox)."""
+    preload: tuple[str, ...] = ()
+    warm_up: str = ""
+
+    @classmethod
+    def from_settings(cls, grader: Grader, course_root: Path, sandbox: Sandbox | None) -> ZygoteSpec:
+        """The zygotes ``c.Grader`` describes for the course at ``course_root``."""
+        warm_up = (course_root / grader.warm_up).read_text() if grader.warm_up else ""
+        return cls(sandbox, tuple(grader.preload), warm_up)
+
+
+def new_zygote(spec: ZygoteSpec) -> Zygote:
+    """A (not yet started) zygote, in a new sandbox if ``spec`` has one; :func:`dispose` removes its scratch folder."""
+    if spec.sandbox is None:
+        return Zygote(preload=spec.preload, warm_up=spec.warm_up)
+    scratch = make_scratch(spec.sandbox)
+    return Zygote(
+        command_prefix=bwrap_prefix(spec.sandbox, scratch),
+        scratch_dir=scratch,
+        preload=spec.preload,
+        warm_up=spec.warm_up,
+    )
+
+
+def dispose(zygote: Zygote) -> None:
+    """Stop ``zygote`` and remove its scratch folder, if it has one."""
+    zygote.close()
+    if zygote.scratch_dir:
+        shutil.rmtree(zygote.scratch_dir, ignore_errors=True)
+
+
+def sandbox_available(sandbox: Sandbox | None = None) -> str | None:
+    """None if bubblewrap can build the sandbox here, else the reason in one line."""
+    sandbox = sandbox or Sandbox()
+    if not sys.platform.startswith("linux"):
+        return f"bubblewrap needs Linux (this is {sys.platform})"
+    if shutil.which(sandbox.bwrap) is None:
+        return f"bubblewrap ({sandbox.bwrap}) is not installed (Debian: apt-get install bubblewrap)"
+    scratch = tempfile.mkdtemp(prefix="sandbox-check-")
+    try:
+        command = [*bwrap_prefix(sandbox, scratch), sys.executable, "-c", "pass"]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"bubblewrap does not run: {exc}"
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    if done.returncode != 0:
+        lines = (done.stderr or done.stdout).strip().splitlines()
+        return f"bubblewrap does not work here: {lines[-1] if lines else f'exit status {done.returncode}'}"
+    return None

@@ -1,0 +1,279 @@
+"""Inside a grading child: call the student's functions on the grader's inputs and describe what happened.
+
+The grader (see :mod:`autograder.checks.verdicts`) sends, with each notebook, the
+probes of its graded test cells: the source of one small function per cell
+and the inputs it chose for this run. Just before a graded test cell runs,
+the child calls that cell's probe with the student's namespace. The probe
+calls the student's code and returns an *observation*: plain data (numbers,
+strings, lists, dicts) built with the helpers below. The grader judges it
+with its own reference; nothing the student's process says about itself
+(a test cell's output, a comparison, a message) decides a score.
+
+Probes run in the student's process, after the student's code, so anything
+here may have been tampered with. That only matters if tampering could make
+the student's functions *look* right for inputs chosen after they ran; every
+helper here just reports values.
+"""
+
+from __future__ import annotations
+import __future__
+
+import contextlib
+import io
+import json
+import math
+import signal
+import sys
+import warnings
+from collections.abc import Callable, Iterator
+from typing import Any
+
+MAX_TEXT = 2_000
+MAX_ITEMS = 5_000
+MAX_DEPTH = 8
+MAX_OBSERVATION_BYTES = 2_000_000
+ANNOTATIONS = __future__.annotations.compiler_flag
+"""Probes are compiled with postponed annotations: their type hints name nothing at run time."""
+
+
+def _number(value: Any) -> float | str:
+    number = float(value)
+    return number if math.isfinite(number) else repr(number)
+
+
+def describe(value: Any, depth: int = 0) -> dict[str, Any]:
+    """What ``value`` is, as plain data: its kind, its exact type's name and its content."""
+    import numpy as np
+    import torch
+
+    kind = type(value).__name__
+    if depth > MAX_DEPTH:
+        return {"kind": "other", "type": kind, "repr": "(nested too deeply)"}
+    if value is None:
+        return {"kind": "none", "type": "NoneType"}
+    if isinstance(value, bool | np.bool_):
+        return {"kind": "bool", "type": kind, "value": bool(value)}
+    if isinstance(value, int | float | np.integer | np.floating):
+        return {"kind": "number", "type": kind, "value": _number(value)}
+    if isinstance(value, str):
+        return {"kind": "text", "type": kind, "value": str.__str__(value)[:MAX_TEXT]}
+    if isinstance(value, torch.Tensor | np.ndarray):
+        if isinstance(value, torch.Tensor):
+            with torch._C.DisableTorchFunctionSubclass():
+                plain = value.detach().cpu()
+                dtype, shape = str(plain.dtype).removeprefix("torch."), list(plain.shape)
+                flat = [] if plain.is_complex() else plain.reshape(-1)[:MAX_ITEMS].double().tolist()
+                grad = value.grad
+        else:
+            dtype, shape = str(value.dtype), list(value.shape)
+            flat = value.reshape(-1)[:MAX_ITEMS].astype(float).tolist() if value.dtype.kind in "biuf" else []
+            grad = None
+        observed: dict[str, Any] = {
+            "kind": "tensor",
+            "type": kind,
+            "dtype": dtype,
+            "shape": shape,
+            "values": [_number(v) for v in flat],
+        }
+        if grad is not None:
+            observed["grad"] = describe(grad, depth + 1)
+        return observed
+    if isinstance(value, list | tuple):
+        items = [describe(v, depth + 1) for v in list(value)[:MAX_ITEMS]]
+        return {"kind": "sequence", "type": kind, "items": items, "length": len(value)}
+    if isinstance(value, dict):
+        pairs = list(value.items())[:MAX_ITEMS]
+        return {
+            "kind": "mapping",
+            "type": kind,
+            "items": [[describe(k, depth + 1), describe(v, depth + 1)] for k, v in pairs],
+        }
+    if callable(value):
+        return {"kind": "callable", "type": kind}
+    try:
+        text = repr(value)[:MAX_TEXT]
+    except Exception as exc:  # a repr that raises is still something to describe
+        text = f"(repr raised {type(exc).__name__})"
+    return {"kind": "other", "type": kind, "repr": text}
+
+
+def failure(exc: BaseException) -> dict[str, Any]:
+    return {"raised": type(exc).__name__, "message": str(exc)[:MAX_TEXT]}
+
+
+def call(fn: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    """``fn(*args, **kwargs)`` with warnings silenced: ``{"returned": ...}`` or ``{"raised": name, "message": ...}``."""
+    if not callable(fn):
+        return {"raised": "NotCallable", "message": f"it is {type(fn).__name__}, not a function"}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = fn(*args, **kwargs)
+    except Exception as exc:
+        return failure(exc)
+    except SystemExit as exc:
+        return failure(exc)
+    return {"returned": describe(result)}
+
+
+def _artists_drawn() -> int:
+    import matplotlib.pyplot as plt
+
+    return sum(len(ax.lines) + len(ax.collections) for n in plt.get_fignums() for ax in plt.figure(n).axes)
+
+
+class _PrintRecorder(io.StringIO):
+    """Each printed line, with how many artists had been drawn when it was printed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[list[Any]] = []
+
+    def write(self, text: str) -> int:
+        drawn = _artists_drawn()
+        self.lines += [[line.strip(), drawn] for line in str(text).splitlines() if line.strip()]
+        return super().write(text)
+
+
+def axes() -> list[dict[str, Any]]:
+    """Every open figure's axes: its lines, scatter points, title and y limits."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    found = []
+    for number in plt.get_fignums():
+        for ax in plt.figure(number).axes:
+            lines = []
+            for line in ax.lines[:20]:
+                xs = np.asarray(line.get_xdata(), dtype=float).ravel()[:MAX_ITEMS]
+                ys = np.asarray(line.get_ydata(), dtype=float).ravel()[:MAX_ITEMS]
+                lines.append({"x": [_number(v) for v in xs], "y": [_number(v) for v in ys]})
+            scatters = []
+            for collection in ax.collections[:20]:
+                offsets = np.asarray(collection.get_offsets(), dtype=float)[:MAX_ITEMS]
+                scatters.append([[_number(a), _number(b)] for a, b in offsets.reshape(-1, 2)])
+            low, high = ax.get_ylim()
+            found.append(
+                {"lines": lines, "scatters": scatters, "title": str(ax.get_title())[:MAX_TEXT], "ylim": [low, high]}
+            )
+    return found
+
+
+@contextlib.contextmanager
+def _fresh_figures() -> Iterator[None]:
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+    try:
+        yield
+    finally:
+        plt.close("all")
+
+
+def observe(action: Callable[[], Any]) -> dict[str, Any]:
+    """Run ``action`` on fresh figures: what it returned or raised, printed (and when) and drew."""
+    recorder = _PrintRecorder()
+    with _fresh_figures():
+        with contextlib.redirect_stdout(recorder):
+            outcome = call(action)
+        drawn = axes()
+    outcome.pop("returned", None)
+    return {**outcome, "printed": recorder.lines, "axes": drawn}
+
+
+def sliders(fn: Any) -> list[dict[str, Any]] | None:
+    """The sliders ``@interact`` gave ``fn`` (description and value of each), or None if it has none."""
+    from ipywidgets import Output
+
+    widget = getattr(fn, "widget", None)
+    if widget is None:
+        return None
+    controls = [w for w in getattr(widget, "children", ()) if not isinstance(w, Output) and hasattr(w, "value")]
+    return [{"description": str(w.description), "value": describe(w.value)} for w in controls]
+
+
+def move_slider(fn: Any, index: int, value: float) -> dict[str, Any]:
+    """What moving ``fn``'s slider ``index`` to ``value`` prints and draws (the slider is put back afterwards)."""
+    import ipywidgets.widgets.interaction as interaction
+    from ipywidgets import Output
+
+    widget = getattr(fn, "widget", None)
+    controls = [w for w in getattr(widget, "children", ()) if not isinstance(w, Output) and hasattr(w, "value")]
+    if index >= len(controls):
+        return {"raised": "NoSlider", "message": f"there is no slider number {index + 1}"}
+    slider = controls[index]
+    start = slider.value
+    show = interaction.show_inline_matplotlib_plots
+    interaction.show_inline_matplotlib_plots = lambda: None  # keep the figure open to look at it
+    try:
+        seen = observe(lambda: setattr(slider, "value", value))
+        with contextlib.redirect_stdout(io.StringIO()), _fresh_figures():
+            slider.value = start
+    finally:
+        interaction.show_inline_matplotlib_plots = show
+    return seen
+
+
+# --- running the probes of a notebook ------------------------------------------------------
+
+
+class ProbeTimeout(KeyboardInterrupt):
+    """A probe (the student's function it called) ran past the cell time limit."""
+
+
+def _on_alarm(signum: int, frame: Any) -> None:
+    raise ProbeTimeout("the grader's check ran longer than the cell time limit")
+
+
+def run_probe(spec: dict[str, Any], namespace: dict[str, Any], timeout: float) -> Any:
+    """Run one probe (``{"source", "name", "inputs"}``) against the student's namespace; its observation.
+
+    The result is checked to be JSON-able and not too big; any failure of the
+    probe itself becomes ``{"probe_failed": reason}``.
+    """
+    globals_: dict[str, Any] = {"__name__": "autograder_probe"}
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    stdout, stderr = sys.stdout, sys.stderr
+    sys.stdout = sys.stderr = io.StringIO()
+    signal.setitimer(signal.ITIMER_REAL, timeout)
+    try:
+        code = compile(spec["source"], f"<grader check {spec['name']}>", "exec", ANNOTATIONS, dont_inherit=True)
+        exec(code, globals_)
+        observation = globals_[spec["name"]](namespace, spec["inputs"], sys.modules[__name__])
+        text = json.dumps(observation)
+    except ProbeTimeout:
+        return {"probe_failed": f"the code ran longer than {timeout:g} s while the grader checked it"}
+    except BaseException as exc:  # whatever the student's code did to the probe
+        return {"probe_failed": f"{type(exc).__name__}: {str(exc)[:300]}"}
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        sys.stdout, sys.stderr = stdout, stderr
+        with contextlib.suppress(Exception):
+            import matplotlib.pyplot as plt
+
+            plt.close("all")
+    if len(text) > MAX_OBSERVATION_BYTES:
+        return {"probe_failed": "what the code returned was too big to check"}
+    return json.loads(text)
+
+
+class ProbeSchedule:
+    """Which probe to run at which graded cell: each at most once, and only in the grader's order.
+
+    A probe is run when its cell comes up; probes whose cells were skipped
+    over (moved or deleted) are never run.
+    """
+
+    def __init__(self, probes: list[dict[str, Any]]) -> None:
+        self.probes = probes
+        self.next = 0
+        self.observations: dict[str, Any] = {}
+
+    def due(self, grade_id: str | None) -> dict[str, Any] | None:
+        ids = [p["grade_id"] for p in self.probes]
+        if grade_id is None or grade_id not in ids[self.next :]:
+            return None
+        position = ids.index(grade_id, self.next)
+        self.next = position + 1
+        return self.probes[position]

@@ -1,0 +1,309 @@
+"""The zygote: a warm fork server inside the sandbox, a fresh forked child for every notebook.
+
+``python -m autograder.jail.zygote`` imports the libraries the course preloads,
+builds the grading shell (:mod:`autograder.jail.executor`), then serves
+:class:`~autograder.jail.protocol.RunRequest` frames read from stdin. For each
+it forks a child that gets its own session, private working directory and
+resource limits, runs the notebook and sends the executed notebook back
+through a pipe. The zygote enforces the wall-clock limit, the memory limit
+(:mod:`autograder.jail.watchdog`) and the size of what comes back, and kills
+everything the job started when it is done. No child shares state with the
+next one: each starts from the zygote's clean memory image.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import gc
+import json
+import os
+import select
+import shutil
+import signal
+import struct
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from autograder.jail import watchdog
+from autograder.jail.protocol import (
+    HEADER,
+    SANDBOX_ENV,
+    Limits,
+    Ready,
+    RunRequest,
+    RunResult,
+    RunStatus,
+    Setup,
+    read_frame,
+    write_frame,
+)
+
+RESERVE_BYTES = watchdog.RESERVE_BYTES
+WATCH_INTERVAL = 0.2
+FLOODED = -2
+"""Sent on the progress pipe (instead of a cell index) when the notebook's output is first cut."""
+
+
+@functools.cache
+def _sandbox() -> dict[str, Any] | None:
+    """The sandbox's settings, if this zygote runs in one (pid 2 under bubblewrap's init), else None.
+
+    First called in :func:`serve`, so that the forked children inherit the answer.
+    """
+    raw = os.environ.get(SANDBOX_ENV)
+    if not raw or os.getpid() != 2:
+        return None
+    try:
+        if Path("/proc/1/comm").read_text().strip() != "bwrap":
+            return None
+    except OSError:
+        return None
+    settings: dict[str, Any] = json.loads(raw)
+    return settings
+
+
+def _vm_size() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmSize:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def _drop_privileges(sandbox: dict[str, Any], workdir: Path, processes: int) -> None:
+    """In the sandbox: give the job's folder to the sandbox user, become it (losing every capability), cap processes."""
+    import resource
+
+    uid, gid = int(sandbox["uid"]), int(sandbox["gid"])
+    if os.getuid() == 0:
+        for path in [workdir, *workdir.rglob("*")]:
+            os.lchown(path, uid, gid)
+        os.setgroups([])
+        os.setgid(gid)
+        os.setuid(uid)
+    resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
+
+
+def _cut_inherited_descriptors(keep: tuple[int, ...]) -> None:
+    """Standard streams to /dev/null and every other inherited descriptor closed, except ``keep``.
+
+    The zygote's stdin and stdout are its pipes to the grader: a job must not be able to read the
+    next job or write a reply of its own.
+    """
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    for entry in os.listdir("/proc/self/fd"):
+        fd = int(entry)
+        if fd > 2 and fd not in keep:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+def _child(job: RunRequest, shell: Any, capture: Any, progress_fd: int, out_fd: int) -> None:
+    import resource
+
+    from autograder.jail.executor import run_cells
+    from autograder.jail.probing import ProbeSchedule
+
+    os.setsid()
+    _cut_inherited_descriptors(keep=(progress_fd, out_fd))
+    limits = job.limits
+    workdir = Path(job.workdir)
+    sandbox = _sandbox()
+    if sandbox is not None:
+        _drop_privileges(sandbox, workdir, limits.processes)
+    os.chdir(workdir)
+    os.environ["HOME"] = str(workdir)
+    os.environ["MPLCONFIGDIR"] = str(workdir / ".matplotlib")
+    reserve = bytearray(RESERVE_BYTES)  # released before the results are sent, so sending cannot run out
+    address_space = _vm_size() + limits.memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    cpu = max(1, int(limits.cpu_seconds))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
+    capture.output_limit = limits.output_bytes
+
+    def on_cell(index: int) -> None:
+        os.write(progress_fd, struct.pack(">i", index))
+
+    capture.on_truncate = lambda: os.write(progress_fd, struct.pack(">i", FLOODED))
+
+    schedule = ProbeSchedule([asdict(probe) for probe in job.probes])
+    nb = run_cells(shell, capture, job.notebook, limits.cell_timeout, on_cell, schedule)
+    del reserve
+    reply = {"notebook": nb, "truncated": capture.truncated, "observations": schedule.observations}
+    data = json.dumps(reply).encode()
+    view = memoryview(HEADER.pack(len(data)) + data)
+    while view:
+        written = os.write(out_fd, view)
+        view = view[written:]
+
+
+def _become_subreaper() -> None:
+    """Orphans of a job (double forks, setsid) become the zygote's children, so the watchdog sees them."""
+    import ctypes
+
+    pr_set_child_subreaper = 36
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_child_subreaper, 1, 0, 0, 0)
+
+
+def _clean_sandbox(sandbox: dict[str, Any]) -> None:
+    """After a job in the sandbox: kill every process but this one and init, empty /tmp."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(-1, signal.SIGKILL)  # only this pid namespace: _sandbox() checked that we are pid 2 under bwrap
+    watchdog.reap()
+    scratch = Path(sandbox["scratch"])
+    for entry in Path("/tmp").iterdir():
+        if entry == scratch or entry in scratch.parents:
+            continue  # the mount point of the scratch folder
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                entry.unlink()
+
+
+def _kill_and_wait(pid: int) -> tuple[int, int]:
+    """Stop everything the job started; the child's own wait status."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(pid, signal.SIGKILL)
+    waited = os.waitpid(pid, 0)
+    watchdog.kill_jobs(pid)
+    return waited
+
+
+def _supervise(job: RunRequest, shell: Any, capture: Any) -> dict[str, Any]:
+    limits = job.limits
+    out_r, out_w = os.pipe()
+    prog_r, prog_w = os.pipe()
+    started = time.monotonic()
+    pid = os.fork()
+    if pid == 0:  # the child
+        os.close(out_r)
+        os.close(prog_r)
+        code = 0
+        try:
+            _child(job, shell, capture, prog_w, out_w)
+        except BaseException:
+            import traceback
+
+            traceback.print_exc(file=sys.__stderr__)
+            code = 70
+        os._exit(code)
+    os.close(out_w)
+    os.close(prog_w)
+    chunks: list[bytes] = []
+    received = 0
+    cap = limits.output_bytes * 4 + 10_000_000
+    last_cell = -1
+    flooded = False
+    status, message = RunStatus.OK, ""
+    deadline = started + limits.notebook_timeout
+    inherited = watchdog.own_rss()
+    watch_limit = inherited + RESERVE_BYTES + limits.memory_mb * 1024 * 1024
+    open_fds = {out_r, prog_r}
+    while open_fds:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            status, message = (
+                RunStatus.TIMEOUT,
+                f"the notebook ran longer than {limits.notebook_timeout:g} s and was stopped",
+            )
+            break
+        if watchdog.jobs_rss(pid, inherited) > watch_limit:
+            status = RunStatus.MEMORY
+            message = f"the notebook used more than {limits.memory_mb} MiB of memory and was stopped"
+            break
+        ready, _, _ = select.select(list(open_fds), [], [], min(remaining, WATCH_INTERVAL))
+        for fd in ready:
+            data = os.read(fd, 1 << 20)
+            if not data:
+                open_fds.discard(fd)
+            elif fd == prog_r:
+                for (value,) in struct.iter_unpack(">i", data[: len(data) // 4 * 4]):
+                    flooded = flooded or value == FLOODED
+                    last_cell = value if value >= 0 else last_cell
+            else:
+                chunks.append(data)
+                received += len(data)
+                if received > cap:
+                    status, message = (
+                        RunStatus.OUTPUT_LIMIT,
+                        "the notebook produced more output than the grader accepts",
+                    )
+                    open_fds.clear()
+                    break
+    _, wait_status = _kill_and_wait(pid)
+    os.close(out_r)
+    os.close(prog_r)
+    sandbox = _sandbox()
+    if sandbox is not None:
+        _clean_sandbox(sandbox)
+    if flooded and status is not RunStatus.OK:
+        message += "; it had printed too much output (the rest was dropped)"
+    seconds = time.monotonic() - started
+    notebook = None
+    if status is RunStatus.OK:
+        blob = b"".join(chunks)
+        if len(blob) >= HEADER.size and HEADER.unpack(blob[: HEADER.size])[0] == len(blob) - HEADER.size:
+            notebook = json.loads(blob[HEADER.size :])
+        else:
+            status = RunStatus.CRASHED
+            if os.WIFSIGNALED(wait_status) and os.WTERMSIG(wait_status) == signal.SIGXCPU:
+                status = RunStatus.TIMEOUT
+                message = f"the notebook used more than {limits.cpu_seconds:g} s of CPU time and was stopped"
+            elif os.WIFSIGNALED(wait_status):
+                message = f"the notebook's process was killed by signal {os.WTERMSIG(wait_status)}"
+            else:
+                message = f"the notebook's process exited early (status {os.WEXITSTATUS(wait_status)})"
+    payload = RunResult(status, None, message=message, seconds=seconds, last_cell=last_cell).to_frame(job.id)
+    if notebook is not None:
+        payload["notebook"] = notebook["notebook"]
+        payload["observations"] = notebook.get("observations")
+        if notebook.get("truncated"):
+            payload["message"] = "output was truncated"
+    return payload
+
+
+def serve() -> None:
+    """The zygote's main loop: warm up, then one job per frame on stdin until EOF."""
+    import importlib
+
+    _sandbox()  # decided here, in the zygote itself, before any fork: see _sandbox
+    _become_subreaper()
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    setup = Setup(**(read_frame(stdin) or {}))
+    for module in setup.preload:
+        importlib.import_module(module)
+    from autograder.jail.executor import Capture, build_shell, warm_up
+
+    capture = Capture(Limits().output_bytes)
+    shell = build_shell(capture)
+    with contextlib.redirect_stdout(sys.stderr):
+        warm_up(shell, setup.warm_up)
+    if _sandbox() is not None:  # no history file: the jobs' user could not write it, the next job could read it
+        history = shell.history_manager
+        history._stop_save_thread()
+        history.using_thread = False
+        history.enabled = False
+    sys.stdout = sys.stderr  # stray prints must not corrupt the frames
+    gc.collect()
+    gc.freeze()  # what is here now stays shared with every child: their collections skip it, no copy-on-write
+    write_frame(stdout, asdict(Ready(os.getpid())))
+    while True:
+        frame = read_frame(stdin)
+        if frame is None:
+            return
+        write_frame(stdout, _supervise(RunRequest.from_frame(frame), shell, capture))
+
+
+if __name__ == "__main__":
+    serve()

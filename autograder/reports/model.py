@@ -1,0 +1,287 @@
+"""``autograder report ASSIGNMENT``: feedback pages, grade exports and the cohort report.
+
+Scores come from nbgrader's gradebook (any ``db_url``, through its ``Gradebook``
+API); what the gradebook does not hold (each submission's grading status,
+failure messages and grading time) comes from the ``grading.json`` records that
+``autograder grade`` writes next to the autograded notebooks.
+
+- ``feedback/STUDENT/ASSIGNMENT/*.html``: one page per notebook (:mod:`autograder.reports.feedback`);
+- ``reports/ASSIGNMENT/grades.csv`` and ``canvas.csv`` (:mod:`autograder.reports.exports`);
+- ``reports/ASSIGNMENT/index.html``: the cohort report (:mod:`autograder.reports.page`).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nbgrader.api import Grade, Gradebook, MissingEntry
+
+from autograder import notebooks
+from autograder.course import Course
+from autograder.engine.gradebook import open_gradebook
+from autograder.engine.results import RECORD_NAME, Status
+from autograder.errors import AutograderError
+
+log = logging.getLogger(__name__)
+
+# The task each grade cell belongs to: the one place that maps grade ids to the lab's tasks.
+# A grade id missing here is reported as a task of its own (named by the grade id).
+TASKS: dict[str, tuple[str, ...]] = {
+    "1b": ("task1b_answer",),
+    "1d": (
+        "gradient_sentences_directions",
+        "gradient_sentences_values",
+        "plot_quad_gradients_prints_sentences_first",
+        "plot_quad_gradients_draws_plot",
+        "plot_quad_gradients_sliders_update",
+    ),
+    "1e": (
+        "gradient_descent_returns_losses",
+        "gradient_descent_matches_quad_fit",
+        "gradient_descent_resets_gradients",
+        "gradient_descent_uses_lr_and_steps",
+    ),
+    "1e written": ("task1e_answer",),
+    "2a": ("triple_relu_matches_sum_of_relus", "triple_relu_keeps_shape_and_dtype"),
+    "2b/2c fit": ("plot_triple_relu_draws_curve", "plot_triple_relu_scatters_data", "triple_relu_fit_quality"),
+    "2d": ("linear_is_unclipped", "triple_linear_sums_lines", "equivalent_line_collapses"),
+    "2d written": ("task2d_answer",),
+    "2e": ("task2e_answer",),
+}
+TASK_OF: dict[str, str] = {gid: task for task, gids in TASKS.items() for gid in gids}
+
+# Statuses beyond results.Status: a submission with nothing graded, or graded but not in the gradebook.
+NOT_GRADED = "not graded yet"
+NOT_IN_GRADEBOOK = "missing from the gradebook"
+GRADEBOOK_STATUSES = {Status.GRADED.value, Status.NEEDS_MANUAL.value, Status.SKIPPED.value}
+"""Record statuses that the gradebook's current state supersedes (manual grading may have happened since)."""
+
+WRITTEN_ANSWER = "written answer, graded by a person"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One grade cell of the assignment."""
+
+    notebook: str
+    grade_id: str
+    task: str
+    auto: bool
+    max_score: float
+    description: str
+    """The first docstring line of the source test cell, or :data:`WRITTEN_ANSWER`."""
+
+    @property
+    def key(self) -> str:
+        return f"{self.notebook}/{self.grade_id}"
+
+
+@dataclass
+class Submission:
+    """One student's submission as the gradebook and the grading record describe it."""
+
+    student: str
+    status: str
+    in_gradebook: bool = False
+    score: float | None = None
+    max_score: float = 0.0
+    auto_score: float | None = None
+    max_auto_score: float = 0.0
+    needs_manual: bool = False
+    scores: dict[str, float | None] = field(default_factory=dict)
+    """Points per check key; None while a manual grade is pending."""
+    messages: dict[str, str] = field(default_factory=dict)
+    """Failure message per check key (failed checks only)."""
+    message: str = ""
+    seconds: float | None = None
+    """Wall time of the grading, None without a record."""
+    first_name: str = ""
+    last_name: str = ""
+    lms_user_id: str = ""
+
+
+@dataclass
+class Cohort:
+    assignment: str
+    checks: list[Check]
+    max_score: float
+    submissions: list[Submission]
+
+    def tasks(self) -> list[str]:
+        """Task names in :data:`TASKS` order, then any unmapped ones."""
+        present = {c.task for c in self.checks}
+        return [t for t in TASKS if t in present] + sorted(present - set(TASKS))
+
+    def task_checks(self, task: str) -> list[Check]:
+        return [c for c in self.checks if c.task == task]
+
+
+@dataclass(frozen=True)
+class Record:
+    """The fields of a ``grading.json`` that the reports use (any status string is accepted)."""
+
+    status: str
+    message: str
+    seconds: float
+    messages: dict[str, str]
+
+
+def read_record(folder: Path) -> Record | None:
+    """Like :func:`results.read_record`, but tolerant of statuses this version does not know."""
+    try:
+        data = json.loads((folder / RECORD_NAME).read_text())
+        messages = {f"{c['notebook']}/{c['grade_id']}": str(c.get("message") or "") for c in data.get("checks", [])}
+        return Record(str(data["status"]), str(data.get("message") or ""), float(data.get("seconds") or 0), messages)
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
+def first_docstring_line(source: str) -> str:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return ""
+    doc = ast.get_docstring(tree) if tree.body else None
+    return doc.strip().splitlines()[0] if doc else ""
+
+
+def source_cells(course: Course, assignment: str) -> dict[str, list[tuple[str, str]]]:
+    """``{notebook: [(grade_id, description), ...]}`` in cell order, from the instructor notebooks."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for path in course.source_notebooks(assignment):
+        cells = notebooks.grade_cells(notebooks.read(path))
+        found[path.stem] = [
+            (gid, first_docstring_line(c.source) if c.cell_type == "code" else WRITTEN_ANSWER)
+            for gid, c in cells.items()
+        ]
+    return found
+
+
+def require_gradebook(course: Course) -> None:
+    url = course.gradebook_url()
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+        raise AutograderError(f"no gradebook at {url.removeprefix('sqlite:///')}: release and grade first")
+
+
+def assignment_checks(gb: Gradebook, course: Course, assignment: str) -> list[Check]:
+    try:
+        master = gb.find_assignment(assignment)
+    except MissingEntry:
+        raise AutograderError(f"{assignment} is not in the gradebook: release and grade it first") from None
+    order = source_cells(course, assignment)
+    checks = []
+    for nb in sorted(master.notebooks, key=lambda n: (list(order).index(n.name) if n.name in order else 99, n.name)):
+        described = dict(order.get(nb.name, []))
+        position = list(described)
+        solutions = {c.name for c in nb.solution_cells}
+        for cell in sorted(nb.grade_cells, key=lambda c: position.index(c.name) if c.name in position else 999):
+            auto = cell.cell_type == "code" and cell.name not in solutions
+            checks.append(
+                Check(
+                    notebook=nb.name,
+                    grade_id=cell.name,
+                    task=TASK_OF.get(cell.name, cell.name),
+                    auto=auto,
+                    max_score=float(cell.max_score),
+                    description=described.get(cell.name, "") or ("" if auto else WRITTEN_ANSWER),
+                )
+            )
+    return checks
+
+
+def is_pending(grade: Grade) -> bool:
+    """A manual grade still to give: no manual score, and nbgrader flags it (or has no score at all)."""
+    return grade.manual_score is None and bool(grade.needs_manual_grade or grade.auto_score is None)
+
+
+def gradebook_submission(gb: Gradebook, assignment: str, student: str) -> Submission | None:
+    try:
+        sub = gb.find_submission(assignment, student)
+    except MissingEntry:
+        return None
+    scores: dict[str, float | None] = {}
+    for nb in sub.notebooks:
+        for grade in nb.grades:
+            scores[f"{nb.name}/{grade.name}"] = None if is_pending(grade) else float(grade.score)
+    person = sub.student
+    return Submission(
+        student=student,
+        status=Status.NEEDS_MANUAL.value if sub.needs_manual_grade else Status.GRADED.value,
+        in_gradebook=True,
+        score=float(sub.score),
+        max_score=float(sub.max_score),
+        auto_score=float(sub.code_score),
+        max_auto_score=float(sub.max_code_score),
+        needs_manual=bool(sub.needs_manual_grade),
+        scores=scores,
+        first_name=person.first_name or "",
+        last_name=person.last_name or "",
+        lms_user_id=person.lms_user_id or "",
+    )
+
+
+def load_cohort(course: Course, assignment: str) -> Cohort:
+    """Everything the reports show, read from the gradebook and the grading records."""
+    course.require_assignment(assignment)
+    require_gradebook(course)
+    autograded = course.root / "autograded"
+    with open_gradebook(course) as gb:
+        checks = assignment_checks(gb, course, assignment)
+        master = gb.find_assignment(assignment)
+        max_score = float(master.max_score)
+        in_gradebook = [s.student.id for s in master.submissions]
+        recorded = [p.parent.parent.name for p in autograded.glob(f"*/{assignment}/{RECORD_NAME}")]
+        if not in_gradebook and not recorded:
+            raise AutograderError(f"nothing graded yet: run 'autograder grade {assignment}' first")
+        students = sorted(set(in_gradebook) | set(recorded) | set(course.submitted_students(assignment)))
+        submissions = []
+        for student in students:
+            record = read_record(autograded / student / assignment)
+            sub = gradebook_submission(gb, assignment, student)
+            if sub is None:
+                status = NOT_GRADED if record is None else record.status
+                if status in GRADEBOOK_STATUSES:
+                    status = NOT_IN_GRADEBOOK
+                sub = Submission(student=student, status=status, max_score=max_score)
+            elif record and record.status not in GRADEBOOK_STATUSES:
+                sub.status = record.status  # an error, a timeout, a sandbox violation... outranks the scores
+            if record:
+                sub.message, sub.seconds = record.message, record.seconds
+                sub.messages = {
+                    k: m for k, m in record.messages.items() if m and not passed(sub.scores.get(k), checks, k)
+                }
+            submissions.append(sub)
+    return Cohort(assignment=assignment, checks=checks, max_score=max_score, submissions=submissions)
+
+
+def passed(score: float | None, checks: list[Check], key: str) -> bool:
+    """Full marks on the check ``key``."""
+    check = next((c for c in checks if c.key == key), None)
+    return score is not None and check is not None and score >= check.max_score - 1e-9
+
+
+def reports_dir(course: Course, assignment: str) -> Path:
+    return course.root / "reports" / assignment
+
+
+def write_reports(course: Course, assignment: str) -> list[Path]:
+    """Write the feedback pages, ``grades.csv``, ``canvas.csv`` and ``index.html``; return their paths."""
+    from autograder.reports import exports, feedback, page
+
+    cohort = load_cohort(course, assignment)
+    outdir = reports_dir(course, assignment)
+    outdir.mkdir(parents=True, exist_ok=True)
+    graded = [s.student for s in cohort.submissions if s.in_gradebook]
+    outcomes = feedback.generate_feedback(course, assignment, graded)
+    for outcome in outcomes:
+        if outcome.error:
+            log.warning("no feedback for %s: %s", outcome.student, outcome.error)
+    written = [page for outcome in outcomes for page in outcome.pages]
+    written.append(exports.write_grades_csv(cohort, outdir / "grades.csv"))
+    written.append(exports.write_canvas_csv(cohort, outdir / "canvas.csv", course.config))
+    written.append(page.write_index(cohort, outdir / "index.html", outcomes))
+    return written

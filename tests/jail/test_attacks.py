@@ -1,0 +1,294 @@
+"""No attack in the corpus (tests/jail/attacks) raises its own grade or touches anything else.
+
+One sandboxed grading run takes every attack, every baseline (the same submissions without the
+attacks) and the two honest students; a second, clean run grades only the baselines. Each attack's
+test then checks that it scored no more than its baseline, on any cell; that it got one of its
+expected outcomes; and that everything else is as if it had not been there: the other students'
+grades are those of the clean run, no submitted or source file changed, and the gradebook is whole
+and agrees with every grading record.
+
+Grading runs in a child process (the ``autograder grade`` command) watched from here, so that an
+attack that wedges the grader shows as missing records instead of stalling the test session.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from nbgrader.api import Gradebook, MissingEntry
+
+from autograder import notebooks
+from autograder.course import Course
+from autograder.engine import gradebook
+from autograder.engine.results import RECORD_NAME, SubmissionResult, read_record
+from autograder.engine.sandbox import sandbox_available
+from autograder.samples import build_cohort
+from tests.engine.test_engine import cell_scores
+from tests.helpers import ROOT, released_course
+from tests.jail.attacks import ATTACKS, BASELINES, HONEST, Attack, Submission
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("nbgrader")]
+
+ASSIGNMENT = "week3"
+REFERENCE_POINTS = 29
+CONFIG = """
+c.Grader.sandbox = True
+c.Grader.cell_timeout = 10
+c.Grader.notebook_timeout = 30
+c.Grader.memory_mb = 800
+c.Grader.processes = 24
+"""
+SEED = 20240611
+"""The grader's check inputs are drawn from this seed in both runs, so the same submission is judged the same."""
+STALLED_AFTER = 90.0
+"""Seconds without a new grading record after which a run counts as stuck and is killed."""
+MOST_SECONDS = 600.0
+"""A run that takes longer than this is killed whatever its progress."""
+
+Cells = dict[tuple[str, str], float]
+
+
+def baseline_student(key: str) -> str:
+    return f"baseline_{key}"
+
+
+@dataclass
+class Run:
+    """One grading run: its course, and what each student got (None: never graded)."""
+
+    course: Course
+    records: dict[str, SubmissionResult | None]
+    cells: dict[str, Cells]
+    stalled: str = ""
+    """Why the run was stopped early, if it was."""
+
+
+@dataclass
+class AttackRun:
+    attacked: Run
+    clean: Run
+    collateral: list[str] = field(default_factory=list)
+    """What the attacks did to anyone or anything else (empty if nothing)."""
+
+
+def build(course: Course, students: dict[str, Submission]) -> None:
+    """Write each student's submission into submitted/, then make the edits some of them do by hand."""
+    build_cohort([s.variant(name) for name, s in students.items()], course_root=course.root, assignment=ASSIGNMENT)
+    for name, submission in students.items():
+        if submission.edit is not None:
+            folder = course.submitted_dir / name / ASSIGNMENT
+            built = {path.stem: notebooks.read(path) for path in folder.glob("*.ipynb")}
+            submission.edit(built)
+            for stem, nb in built.items():
+                notebooks.write(nb, folder / f"{stem}.ipynb")
+
+
+def fingerprint(root: Path, *folders: str) -> dict[str, str]:
+    """The SHA-256 of every file under the folders."""
+    return {
+        str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for folder in folders
+        for path in sorted((root / folder).rglob("*"))
+        if path.is_file()
+    }
+
+
+def scores(course: Course, student: str) -> Cells:
+    try:
+        return {key: score or 0.0 for key, score in cell_scores(course, student).items()}
+    except MissingEntry:
+        return {}
+
+
+def watch(proc: subprocess.Popen[bytes], records: Path) -> str:
+    """Wait for the grading process; kill it (and its zygotes) if no record appears for a while. Why, if killed."""
+    started = progressed = time.monotonic()
+    done = 0
+    while proc.poll() is None:
+        time.sleep(1)
+        now = len(list(records.glob(f"*/{ASSIGNMENT}/{RECORD_NAME}")))
+        if now != done:
+            done, progressed = now, time.monotonic()
+        stuck = time.monotonic() - progressed > STALLED_AFTER
+        if stuck or time.monotonic() - started > MOST_SECONDS:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            why = f"made no progress for {STALLED_AFTER:g} s" if stuck else f"took over {MOST_SECONDS:g} s"
+            return f"the run {why} and was killed"
+    return ""
+
+
+def grade_watched(course: Course, students: list[str]) -> Run:
+    """``autograder grade`` on the course in a child process, stopped if it makes no progress."""
+    records = course.root / "autograded"
+    log = course.root / "grading.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "autograder", "grade", ASSIGNMENT, "--workers", "2", "--seed", str(SEED)],
+            cwd=course.root,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=dict(os.environ, PYTHONPATH=str(ROOT)),
+            start_new_session=True,
+        )
+        stalled = watch(proc, records)
+    text = log.read_text(errors="replace")
+    if not stalled and proc.returncode != 0:
+        stalled = f"autograder grade exited with status {proc.returncode}: {text[-1500:]}"
+    run = Run(
+        course=course,
+        records={s: read_record(records / s / ASSIGNMENT) for s in students},
+        cells={s: scores(course, s) for s in students},
+    )
+    if stalled:
+        never = [s for s, record in run.records.items() if record is None]
+        warnings = [line for line in text.splitlines() if line.startswith("WARNING")]
+        run.stalled = f"{stalled}; never graded: {never}; warnings: {warnings}"
+    return run
+
+
+def gradebook_problems(run: Run) -> list[str]:
+    """What is wrong with the gradebook: damage, foreign objects, missing or extra rows, disagreement with records."""
+    problems = []
+    path = run.course.root / "gradebook.db"
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        (check,) = db.execute("PRAGMA integrity_check").fetchone()
+        if check != "ok":
+            problems.append(f"gradebook integrity check: {check}")
+        foreign = db.execute("SELECT type, name FROM sqlite_master WHERE type IN ('trigger', 'view')").fetchall()
+        if foreign:
+            problems.append(f"the gradebook has objects nbgrader never made: {foreign}")
+    graded = {s for s, record in run.records.items() if record is not None}
+    with Gradebook(run.course.gradebook_url()) as gb:
+        assignment = gb.find_assignment(ASSIGNMENT)
+        cells = sum(len(nb.grade_cells) for nb in assignment.notebooks)
+        students = {s.id for s in gb.students}
+        submitted = [s.student.id for s in assignment.submissions]
+        if not graded <= students <= set(run.records) or len(students) != len(submitted):
+            problems.append(
+                f"gradebook students {sorted(students)} and submissions {sorted(submitted)} are not those graded"
+            )
+        for submission in assignment.submissions:
+            count = sum(len(nb.grades) for nb in submission.notebooks)
+            if count != cells:
+                problems.append(f"{submission.student.id} has {count} grades in the gradebook, not {cells}")
+    for student in sorted(graded):
+        record = run.records[student]
+        book = gradebook.read_submission(run.course, ASSIGNMENT, student)
+        assert record is not None
+        if book is None:
+            problems.append(f"{student} has a grading record but no submission in the gradebook")
+            continue
+        mine = {(c.notebook, c.grade_id): c.score for c in record.checks}
+        theirs = {(c.notebook, c.grade_id): c.score for c in book.checks}
+        if (record.auto_score, record.score, mine) != (book.auto_score, book.score, theirs):
+            problems.append(
+                f"{student}: the gradebook says {book.auto_score:g} auto / {book.score:g}, "
+                f"its grading record {record.auto_score:g} / {record.score:g} (or the cells differ)"
+            )
+    return problems
+
+
+def others_problems(attacked: Run, clean: Run) -> list[str]:
+    """How the students who did not attack fared next to the attacks, compared with the clean run."""
+    problems = []
+    reference = clean.records[baseline_student("reference")]
+    if reference is None or reference.auto_score != REFERENCE_POINTS:
+        problems.append(f"the reference alone scored {reference and reference.auto_score}, not {REFERENCE_POINTS}")
+    for key in BASELINES:
+        student = baseline_student(key)
+        alone, beside = clean.records[student], attacked.records[student]
+        who = f"{'honest student' if key in HONEST else 'baseline'} {student}"
+        if alone is None or beside is None:
+            problems.append(f"{who} was not graded ({'clean' if alone is None else 'attacked'} run)")
+        elif (beside.status, beside.auto_score) != (alone.status, alone.auto_score):
+            problems.append(
+                f"{who} got {beside.status.value} {beside.auto_score:g} next to the attacks, "
+                f"{alone.status.value} {alone.auto_score:g} alone ({beside.message or 'no message'})"
+            )
+        elif attacked.cells[student] != clean.cells[student]:
+            problems.append(f"{who}'s cell scores differ next to the attacks from alone")
+    return problems
+
+
+@pytest.fixture(scope="module")
+def attack_run(tmp_path_factory: pytest.TempPathFactory) -> AttackRun:
+    reason = sandbox_available()
+    if reason is not None:
+        pytest.skip(f"the attacks need the sandbox, which cannot be built here: {reason}")
+    baselines = {baseline_student(key): submission for key, submission in BASELINES.items()}
+
+    clean = released_course(tmp_path_factory.mktemp("clean"), extra_config=CONFIG)
+    build(clean, baselines)
+    clean_run = grade_watched(clean, list(baselines))
+
+    course = released_course(tmp_path_factory.mktemp("attacked"), extra_config=CONFIG)
+    students = {**baselines, **{attack.name: attack.submission for attack in ATTACKS}}
+    build(course, students)
+    before = fingerprint(course.root, "submitted", "source")
+    attacked = grade_watched(course, sorted(students))
+    after = fingerprint(course.root, "submitted", "source")
+
+    collateral = [attacked.stalled] if attacked.stalled else []
+    if clean_run.stalled:
+        collateral.append(f"clean run: {clean_run.stalled}")
+    changed = sorted(p for p in before.keys() | after.keys() if before.get(p) != after.get(p))
+    if changed:
+        collateral.append(f"files changed, appeared or disappeared: {changed}")
+    collateral += gradebook_problems(attacked)
+    collateral += others_problems(attacked, clean_run)
+    return AttackRun(attacked, clean_run, collateral)
+
+
+def gains(attack: Attack, run: Run) -> list[str]:
+    """The points the attack won over its baseline: in total, and cell by cell."""
+    mine, base = run.records[attack.name], run.records[baseline_student(attack.baseline)]
+    if mine is None or base is None:
+        missing = attack.name if mine is None else baseline_student(attack.baseline)
+        return [f"{missing} has no grading record: it was never graded"]
+    problems = []
+    if mine.auto_score > base.auto_score:
+        problems.append(f"scored {mine.auto_score:g}, more than its baseline's {base.auto_score:g}")
+    baseline_cells = run.cells[baseline_student(attack.baseline)]
+    won = {
+        f"{nb}/{gid}": score
+        for (nb, gid), score in run.cells[attack.name].items()
+        if score > baseline_cells.get((nb, gid), 0.0)
+    }
+    if won:
+        problems.append(f"cells scored above the baseline: {won}")
+    return problems
+
+
+def outcome_problems(attack: Attack, run: Run) -> list[str]:
+    result = run.records[attack.name]
+    if result is None:
+        return []
+    problems = []
+    if result.status not in attack.outcomes:
+        expected = " or ".join(sorted(s.value for s in attack.outcomes))
+        problems.append(f"status {result.status.value!r}, expected {expected}: {result.message or 'no message'}")
+    if attack.says and not any(phrase in result.message for phrase in attack.says):
+        problems.append(f"the message says none of {attack.says}: {result.message or 'no message'}")
+    unnamed = [cell for cell in attack.names if cell not in result.message]
+    if unnamed:
+        problems.append(f"the message does not name {unnamed}: {result.message or 'no message'}")
+    return problems
+
+
+@pytest.mark.parametrize("attack", ATTACKS, ids=lambda a: a.name)
+def test_attack_gains_nothing_and_touches_nothing(attack: Attack, attack_run: AttackRun) -> None:
+    problems = gains(attack, attack_run.attacked) + outcome_problems(attack, attack_run.attacked)
+    problems += attack_run.collateral
+    assert not problems, f"{attack.name} ({attack.description}):\n" + "\n".join(problems)

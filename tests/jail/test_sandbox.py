@@ -1,0 +1,259 @@
+"""The bubblewrap sandbox around student code: what a notebook can and cannot reach, through the real zygote."""
+
+from __future__ import annotations
+
+import socket
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from autograder.course import Course
+from autograder.engine.client import Zygote
+from autograder.engine.grade import grade
+from autograder.engine.release import generate_release
+from autograder.engine.results import Status
+from autograder.engine.sandbox import Sandbox, dispose, make_scratch, new_zygote, sandbox_available
+from autograder.jail.protocol import Limits, RunResult
+from autograder.samples import Variant, build_cohort
+from tests.helpers import ROOT, make_course, run_cli, zygote_spec
+from tests.jail.attacks.limits import MEMORY_IN_ESCAPED_CHILDREN
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("nbgrader")]
+
+LIMITS = Limits(cell_timeout=20, notebook_timeout=30, memory_mb=500)
+NO_SANDBOX = sandbox_available()
+needs_sandbox = pytest.mark.skipif(NO_SANDBOX is not None, reason=f"no sandbox here: {NO_SANDBOX}")
+
+
+def notebook(*sources: str) -> dict[str, Any]:
+    cells = [
+        {"cell_type": "code", "source": textwrap.dedent(s), "metadata": {}, "outputs": [], "execution_count": None}
+        for s in sources
+    ]
+    return {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+
+
+def stdout(result: RunResult) -> str:
+    assert result.notebook is not None, (result.status, result.message)
+    texts = []
+    for cell in result.notebook["cells"]:
+        for output in cell["outputs"]:
+            assert output["output_type"] != "error", output
+            assert output.get("name") != "stderr", output
+            texts.append(output.get("text", ""))
+    return "".join(texts)
+
+
+def run(zygote: Zygote, source: str, limits: Limits = LIMITS, files: dict[str, bytes] | None = None) -> str:
+    return stdout(zygote.run(notebook(source), files or {}, limits))
+
+
+TRY_OPEN = """
+def attempt(path, mode="r"):
+    try:
+        with open(path, mode) as handle:
+            handle.write("x") if "w" in mode else handle.read(1)
+        return "ok"
+    except Exception as exc:
+        return type(exc).__name__
+"""
+
+
+@pytest.fixture(scope="module")
+def zygote() -> Iterator[Zygote]:
+    if NO_SANDBOX is not None:
+        pytest.skip(f"no sandbox here: {NO_SANDBOX}")
+    z = new_zygote(zygote_spec(Sandbox()))
+    z.start()
+    yield z
+    dispose(z)
+
+
+def test_the_job_runs_as_nobody_in_its_own_folder(zygote: Zygote) -> None:
+    out = run(zygote, "import os\nprint(os.getuid(), os.getcwd(), open('data.csv').read())", files={"data.csv": b"1,2"})
+    uid, cwd, data = out.split()
+    assert uid == "65534" and data == "1,2"
+    assert zygote.scratch_dir is not None and Path(cwd).parent == Path(zygote.scratch_dir)
+
+
+def test_no_network(zygote: Zygote) -> None:
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        out = run(
+            zygote,
+            f"""
+            import socket
+            try:
+                socket.create_connection(("127.0.0.1", {port}), timeout=5)
+                print("connected")
+            except OSError as exc:
+                print(type(exc).__name__)
+            try:
+                socket.getaddrinfo("pypi.org", 443)
+                print("resolved")
+            except OSError as exc:
+                print(type(exc).__name__)
+            """,
+        )
+    assert out.split() == ["ConnectionRefusedError", "gaierror"]
+
+
+def test_course_files_are_out_of_reach(zygote: Zygote, tmp_path: Path) -> None:
+    course = make_course(tmp_path / "course")
+    (course / "gradebook.db").write_text("grades")
+    (course / "solutions").mkdir()
+    (course / "solutions" / "week3.py").write_text("ANSWER = 42")
+    (course / "autograded" / "ana").mkdir(parents=True)
+    (course / "submitted" / "ben" / "week3").mkdir(parents=True)
+    (course / "submitted" / "ben" / "week3" / "task1_fitting.ipynb").write_text("{}")
+    secrets = [
+        course / "source" / "week3" / "task1_fitting.ipynb",
+        course / "solutions" / "week3.py",
+        course / "gradebook.db",
+        course / "submitted" / "ben" / "week3" / "task1_fitting.ipynb",
+        ROOT / "solutions" / "week3.py",
+        ROOT / "source" / "week3" / "task1_fitting.ipynb",
+        ROOT / "nbgrader_config.py",
+        Path("/etc/shadow"),
+        Path("/root/.bash_history"),
+    ]
+    out = run(zygote, TRY_OPEN + "".join(f"print(attempt({str(p)!r}))\n" for p in secrets))
+    assert all(verdict in ("FileNotFoundError", "PermissionError") for verdict in out.split()), out
+    listings = run(zygote, f"import os\nprint(sorted(os.listdir({str(ROOT)!r})))")
+    assert listings.strip() == "['.venv', 'autograder']"
+
+
+def test_no_writes_outside_the_job_folder(zygote: Zygote) -> None:
+    assert zygote.scratch_dir is not None
+    other_job = Path(zygote.scratch_dir) / "grading-other"
+    other_job.mkdir()
+    other_zygote = make_scratch(Sandbox())
+    targets = [
+        other_job / "planted.py",
+        Path(zygote.scratch_dir) / "planted.py",
+        Path(other_zygote) / "planted.py",
+        ROOT / "autograder" / "planted.py",
+        ROOT / "planted.py",
+        Path(socket.__file__).parent / "planted.py",
+        Path(pytest.__file__).parent.parent / "planted.py",
+        Path("/usr/lib/planted.py"),
+        Path("/etc/planted"),
+        Path("/planted"),
+    ]
+    out = run(
+        zygote,
+        TRY_OPEN + "".join(f"print(attempt({str(p)!r}, 'w'))\n" for p in targets) + "print(attempt('mine.txt', 'w'))",
+    )
+    verdicts = out.split()
+    assert verdicts[-1] == "ok"
+    assert all(v in ("PermissionError", "OSError", "FileNotFoundError") for v in verdicts[:-1]), out
+    assert not any(p.exists() for p in targets)
+
+
+def test_tmp_is_private_to_each_job(zygote: Zygote) -> None:
+    first = run(
+        zygote,
+        "import os, tempfile\nopen('/tmp/left.txt', 'w').write('x')\nos.makedirs('/tmp/d/e')\n"
+        "os.chmod('/tmp/d', 0)\nprint(tempfile.gettempdir(), len(os.listdir('/tmp')))",
+    )
+    assert first.split()[0] == "/tmp"
+    second = run(zygote, "import os\nprint(os.path.exists('/tmp/left.txt'), os.path.exists('/tmp/d'))")
+    assert second.split() == ["False", "False"]
+
+
+def test_import_solutions_fails(zygote: Zygote) -> None:
+    out = run(
+        zygote,
+        "try:\n    import solutions.week3\n    print('imported')\nexcept Exception as exc:\n"
+        "    print(type(exc).__name__)",
+    )
+    assert out.strip() in ("ModuleNotFoundError", "FileNotFoundError", "ImportError")
+
+
+FORK_BOMB = """
+import os
+while True:
+    try:
+        if os.fork() == 0:
+            os.setsid()  # try to escape the job's process group
+    except OSError:
+        pass
+"""
+
+
+def test_fork_bomb_is_contained(zygote: Zygote) -> None:
+    limits = Limits(cell_timeout=5, notebook_timeout=6, memory_mb=500, processes=24)
+    result = zygote.run(notebook(FORK_BOMB), {}, limits)
+    assert result.status in ("timeout", "crashed", "memory"), result
+    out = run(zygote, "import os\nprint(sorted(int(p) for p in os.listdir('/proc') if p.isdigit()))")
+    survivors = [pid for pid in eval(out) if pid > 2]  # 1: bubblewrap's init, 2: the zygote
+    assert len(survivors) == 1, out  # only this job's own process
+
+
+def test_memory_of_escaped_children_counts_but_forks_sharing_pages_do_not(zygote: Zygote) -> None:
+    limits = Limits(cell_timeout=20, notebook_timeout=20, memory_mb=800, processes=24)  # as in the attack corpus
+    bomb = zygote.run(notebook(MEMORY_IN_ESCAPED_CHILDREN), {}, limits)
+    assert bomb.status == "memory", bomb
+    # Eight children that only share the zygote's pages (imports done) hold almost nothing of their own.
+    forks = "import os, time\nfor _ in range(8):\n    if os.fork() == 0:\n        time.sleep(3)\n        os._exit(0)\n"
+    result = zygote.run(notebook(forks + "time.sleep(3)\nprint('done')"), {}, limits)
+    assert result.status == "ok" and "done" in stdout(result), result
+
+
+def test_a_job_starts_clean_after_the_zygotes_warm_up(zygote: Zygote) -> None:
+    state = (
+        "import matplotlib.pyplot as plt\nfrom matplotlib_inline.backend_inline import show\n"
+        "from ipywidgets.widgets.widget import _instances\n"
+        "print(plt.get_fignums(), len(show._to_draw), len(_instances))"
+    )
+    plot = "plt.plot([1, 2, 3])\nplt.title('one')"
+    result = zygote.run(notebook(state, plot), {}, LIMITS)
+    assert result.notebook is not None, result
+    first, second = (cell["outputs"] for cell in result.notebook["cells"])
+    assert [o.get("text") for o in first] == ["[] 0 0\n"], first
+    images = [o for o in second if o["output_type"] == "display_data" and "image/png" in o["data"]]
+    assert len(images) == 1 and [o["output_type"] for o in second].count("display_data") == 1, second
+
+
+def test_cpu_time_limit(zygote: Zygote) -> None:
+    limits = Limits(cell_timeout=30, notebook_timeout=30, memory_mb=500, cpu_seconds=1)
+    result = zygote.run(notebook("while True:\n    pass"), {}, limits)
+    assert result.status == "timeout" and "CPU time" in result.message, result
+
+
+def test_sandbox_unavailable_gives_a_reason() -> None:
+    reason = sandbox_available(Sandbox(bwrap="/nonexistent/bwrap"))
+    assert reason is not None and "\n" not in reason and "/nonexistent/bwrap" in reason
+
+
+def test_grading_refuses_without_a_sandbox(tmp_path: Path) -> None:
+    course = make_course(tmp_path / "course")
+    with (course / "nbgrader_config.py").open("a") as handle:
+        handle.write('\nc.Grader.bwrap = "/nonexistent/bwrap"\n')  # the sandbox is on by default
+    generate_release(Course.load(course), "week3")
+    build_cohort([Variant("ref")], course_root=course, assignment="week3")
+    result = run_cli("grade", "week3", cwd=course)
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "cannot sandbox student code" in lines[0] and "--no-sandbox" in lines[0]
+    assert not (course / "autograded").exists()
+
+
+@needs_sandbox
+def test_reference_gets_full_marks_in_the_sandbox_and_no_sandbox_warns(tmp_path: Path) -> None:
+    course_root = make_course(tmp_path / "course", with_release=False)
+    course = Course.load(course_root)
+    generate_release(course, "week3")
+    build_cohort([Variant("ref")], course_root=course_root, assignment="week3")
+    [result] = grade(course, "week3", workers=1, sandbox=True)
+    assert result.status == Status.NEEDS_MANUAL and result.auto_score == 29, result.message
+
+    cli = run_cli("grade", "week3", "--force", "--no-sandbox", cwd=course_root)
+    assert cli.returncode == 0, cli.stderr
+    assert "warning: graded WITHOUT a sandbox (--no-sandbox): student code could read or change files" in cli.stdout
+    assert "29/29" in cli.stdout
