@@ -7,4 +7,4 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE (a few sentences)"  # what studen
 c.StudentFeedback.hide_hidden_tests = True  # feedback pages: each check's description and message, no hidden test code
 c.Grader.checks = {"week3": "solutions.week3_checks"}  # the grader's own checks: scores come from these verdicts
 c.Grader.preload = ["numpy", "torch", "matplotlib.pyplot", "ipywidgets", "IPython"]  # imported once per zygote
-c.Grader.warm_up = "solutions/warm_up.py"  # first-use work done once per zygote, before it forks
+c.Grader.warm_up = "solutions.warm_up"  # first-use work done once per zygote, before it forks

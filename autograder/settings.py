@@ -76,8 +76,8 @@ class Grader(Configurable):
     ).tag(config=True)
     warm_up = Unicode(
         "",
-        help="A Python file (relative to the course root) each zygote runs once before forking, so that no "
-        "notebook's process repeats first-use work (a first figure, a first backward pass).",
+        help="A Python module (found with the course root first on the path) whose code each zygote runs once "
+        "before forking, so that no notebook's process repeats first-use work (a first figure, a first backward pass).",
     ).tag(config=True)
     execute_ungraded = Bool(
         False, help="Also run notebooks that have no grade cells (their outputs cannot change a score)."

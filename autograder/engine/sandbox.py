@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.engine.client import Zygote
+from autograder.errors import AutograderError
 from autograder.jail.protocol import SANDBOX_ENV, zygote_env
 from autograder.settings import Grader
 
@@ -152,8 +153,27 @@ class ZygoteSpec:
     @classmethod
     def from_settings(cls, grader: Grader, course_root: Path, sandbox: Sandbox | None) -> ZygoteSpec:
         """The zygotes ``c.Grader`` describes for the course at ``course_root``."""
-        warm_up = (course_root / grader.warm_up).read_text() if grader.warm_up else ""
-        return cls(sandbox, tuple(grader.preload), warm_up)
+        return cls(sandbox, tuple(grader.preload), module_source(grader.warm_up, course_root) if grader.warm_up else "")
+
+
+def module_source(name: str, course_root: Path) -> str:
+    """The source of module ``name``, found with the course root first on the path (as checks modules are)."""
+    import importlib.util
+
+    root = str(course_root)
+    added = root not in sys.path
+    if added:
+        sys.path.insert(0, root)
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        spec = None
+    finally:
+        if added:
+            sys.path.remove(root)
+    if spec is None or spec.origin is None or not spec.origin.endswith(".py"):
+        raise AutograderError(f"cannot find the warm-up module {name!r} (c.Grader.warm_up)")
+    return Path(spec.origin).read_text()
 
 
 def new_zygote(spec: ZygoteSpec) -> Zygote:
