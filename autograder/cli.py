@@ -39,6 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="draw the grader's check inputs from this seed (reproduce a run)",
     )
     grade.add_argument(
+        "--new-inputs",
+        action="store_true",
+        help="draw a new secret for the grader's check inputs (kept in .autograder/secrets/; use with --force)",
+    )
+    grade.add_argument(
         "--no-sandbox", action="store_true", help="run student code without the bubblewrap sandbox (unsafe)"
     )
     grade.add_argument(
@@ -100,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
         show_progress=True,
         sandbox=False if args.no_sandbox else None,
         seed=args.seed,
+        new_inputs=args.new_inputs,
     )
     print_table(results)
     print_summary(results)

@@ -17,7 +17,7 @@ from typing import Any
 from autograder import settings
 from autograder.checks import verdicts
 from autograder.course import Course
-from autograder.engine import gradebook, speedups
+from autograder.engine import gradebook, seeds, speedups
 from autograder.engine.finalize import finalize
 from autograder.engine.prepare import Job, prepare
 from autograder.engine.progress import Progress
@@ -56,11 +56,13 @@ def grade(
     show_progress: bool = False,
     sandbox: bool | None = None,
     seed: int | None = None,
+    new_inputs: bool = False,
 ) -> list[SubmissionResult]:
     """Grade the selected submissions; already graded ones are skipped unless ``force``.
 
     Student code runs in a bubblewrap sandbox unless ``sandbox`` is False (None: ``Grader.sandbox``);
-    if the sandbox is wanted but cannot be built here, nothing is graded.
+    if the sandbox is wanted but cannot be built here, nothing is graded. The check inputs come from
+    ``seed``, else from the assignment's secret (:mod:`autograder.engine.seeds`; ``new_inputs``: a new one).
     """
     chosen = select_students(course, assignment, students)
     gradebook.require_released(course, assignment)
@@ -82,6 +84,8 @@ def grade(
     if not todo:
         return results
     module = grader.checks.get(assignment)
+    if module and seed is None:
+        seed = seeds.new_inputs_seed(course, assignment) if new_inputs else seeds.inputs_seed(course, assignment)
     plan = verdicts.plan(verdicts.load_checks(module, course.root), seed) if module else None
     if plan is None:
         log.warning(
