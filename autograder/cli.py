@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"released {len(released)} notebooks to {course.release_dir / args.assignment}")
         return 0
     if args.command == "report":
-        from autograder.reports.model import write_reports
+        from autograder.reports.build import write_reports
 
         paths = write_reports(course, args.assignment)
         pages = [p for p in paths if "feedback" in p.relative_to(course.root).parts]

@@ -31,9 +31,10 @@ from autograder.engine.grade import grade
 from autograder.engine.release import generate_release
 from autograder.engine.results import RECORD_NAME
 from autograder.errors import AutograderError
+from autograder.reports.build import write_reports
 from autograder.reports.exports import CANVAS_COLUMNS, CANVAS_POINTS_POSSIBLE, task_column, write_canvas_csv
 from autograder.reports.feedback import HIDDEN_PLACEHOLDER, HideHiddenTests, WrapMessages, generate_feedback
-from autograder.reports.model import TASKS, Cohort, Submission, write_reports
+from autograder.reports.model import TASKS, Cohort, Submission
 from autograder.reports.page import message_pattern
 from autograder.samples import Variant, build_cohort
 from demo.cohort import FORGETS_ZERO_GRAD

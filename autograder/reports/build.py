@@ -1,0 +1,33 @@
+"""Build every report of an assignment from the gradebook: feedback pages, the CSV exports, the cohort page."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from autograder.course import Course
+from autograder.reports import exports, feedback, page
+from autograder.reports.model import load_cohort
+
+log = logging.getLogger(__name__)
+
+
+def reports_dir(course: Course, assignment: str) -> Path:
+    return course.root / "reports" / assignment
+
+
+def write_reports(course: Course, assignment: str) -> list[Path]:
+    """Write the feedback pages, ``grades.csv``, ``canvas.csv`` and ``index.html``; return their paths."""
+    cohort = load_cohort(course, assignment)
+    outdir = reports_dir(course, assignment)
+    outdir.mkdir(parents=True, exist_ok=True)
+    graded = [s.student for s in cohort.submissions if s.in_gradebook]
+    outcomes = feedback.generate_feedback(course, assignment, graded)
+    for outcome in outcomes:
+        if outcome.error:
+            log.warning("no feedback for %s: %s", outcome.student, outcome.error)
+    written = [page for outcome in outcomes for page in outcome.pages]
+    written.append(exports.write_grades_csv(cohort, outdir / "grades.csv"))
+    written.append(exports.write_canvas_csv(cohort, outdir / "canvas.csv", course.config))
+    written.append(page.write_index(cohort, outdir / "index.html", outcomes))
+    return written
