@@ -1,0 +1,1 @@
+"""What instructors and students read after grading: feedback pages, the CSV exports, the cohort page."""
