@@ -35,6 +35,8 @@ from autograder.jail.protocol import SANDBOX_ENV, zygote_env
 from autograder.settings import Grader
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
+PACKAGE_FOLDERS = ("site-packages", "dist-packages")
+"""Folders of installed packages on the grader's path (a ``.pth`` file may add one outside the prefix): read-only."""
 SYSTEM_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 ETC_PATHS = (
     "/etc/ld.so.cache",
@@ -100,6 +102,7 @@ def bwrap_prefix(sandbox: Sandbox, scratch_dir: str, python: str | None = None) 
         if os.path.lexists(path):
             args += _read_only(path)
     prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, os.path.dirname(os.path.dirname(python)))}
+    prefixes |= {os.path.realpath(p) for p in sys.path if p.endswith(PACKAGE_FOLDERS) and os.path.isdir(p)}
     binds = [("--ro-bind", p) for p in sorted(prefixes) if not p.startswith(SYSTEM_PATHS)]
     binds += [("--ro-bind", str(PACKAGE_DIR)), ("--bind", scratch_dir)]
     made = {"/", "/tmp"}
