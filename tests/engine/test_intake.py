@@ -1,0 +1,192 @@
+"""A submission is taken in as plain files only, and its notebooks as bounded JSON (autograder.engine.intake)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import stat
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.engine.intake import Intake, OverLimit, json_shape, read_notebook, take
+
+LIMITS = {"max_notebook_bytes": 1_000_000, "max_file_bytes": 1_000_000, "max_files": 100}
+SECRET = b"the course's answer key\n"
+
+
+def taken(folder: Path, **limits: int) -> Intake:
+    """``take`` on ``folder``, failing the test if it does not return within a few seconds (a FIFO read blocks)."""
+    out: list[Intake] = []
+    worker = threading.Thread(target=lambda: out.append(take(folder, **{**LIMITS, **limits})), daemon=True)
+    worker.start()
+    worker.join(10)
+    assert out, "take() did not return: it waited on something it should never have opened"
+    return out[0]
+
+
+@pytest.fixture
+def course_file(tmp_path: Path) -> Path:
+    """A file of the course, outside the submission, that the grader's user can read."""
+    secret = tmp_path / "course" / "solutions" / "week3.py"
+    secret.parent.mkdir(parents=True)
+    secret.write_bytes(SECRET)
+    return secret
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """A submission folder with one notebook and one data file of its own."""
+    folder = tmp_path / "submitted" / "alice" / "week3"
+    folder.mkdir(parents=True)
+    (folder / "task1.ipynb").write_text(nbformat.writes(nbformat.v4.new_notebook()))
+    (folder / "data").mkdir()
+    (folder / "data" / "points.csv").write_text("x,y\n1,2\n")
+    return folder
+
+
+def test_plain_files_and_folders_are_taken(folder: Path) -> None:
+    intake = taken(folder)
+    assert sorted(intake.files) == ["data/points.csv", "task1.ipynb"]
+    assert intake.files["data/points.csv"] == b"x,y\n1,2\n"
+    assert not intake.refused and not intake.oversized
+
+
+def test_symlink_beside_the_notebooks_to_a_course_file_is_refused_unread(folder: Path, course_file: Path) -> None:
+    (folder / "ref.py").symlink_to(course_file)
+    intake = taken(folder)
+    assert "ref.py" not in intake.files
+    assert SECRET not in intake.files.values()
+    assert intake.refused == {"ref.py": "a symbolic link"}
+    assert intake.messages() == ["ref.py was refused: it is a symbolic link, and a submission holds only plain files"]
+    assert "task1.ipynb" in intake.files, "the rest of the submission is still taken"
+
+
+@pytest.mark.parametrize("target", ["relative", "inside", "dangling"])
+def test_every_symlink_is_refused_wherever_it_points(folder: Path, target: str) -> None:
+    link = folder / "data" / "link.csv"
+    link.symlink_to({"relative": "../../../../course", "inside": "points.csv", "dangling": "/nonexistent"}[target])
+    intake = taken(folder)
+    assert intake.refused == {"data/link.csv": "a symbolic link"}
+    assert "data/link.csv" not in intake.files
+
+
+def test_a_symlinked_folder_is_refused_and_not_walked(folder: Path, course_file: Path) -> None:
+    (folder / "solutions").symlink_to(course_file.parent, target_is_directory=True)
+    intake = taken(folder)
+    assert intake.refused == {"solutions": "a symbolic link"}
+    assert not any(path.startswith("solutions") for path in intake.files)
+
+
+def test_a_hard_link_to_a_course_file_is_refused_unread(folder: Path, course_file: Path) -> None:
+    os.link(course_file, folder / "ref.py")
+    intake = taken(folder)
+    assert intake.refused == {"ref.py": "a hard link (2 names for one file)"}
+    assert SECRET not in intake.files.values()
+
+
+def test_a_fifo_is_refused_without_being_opened(folder: Path) -> None:
+    os.mkfifo(folder / "timestamp.txt")
+    intake = taken(folder)
+    assert intake.refused == {"timestamp.txt": "a FIFO"}
+
+
+def test_a_socket_is_refused(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = folder / "s"
+    monkeypatch.chdir(folder)  # a short name: socket paths are limited to about 100 bytes
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.bind("s")
+        assert stat.S_ISSOCK(path.lstat().st_mode)
+        assert taken(folder).refused == {"s": "a socket"}
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="making a device node needs root")
+def test_a_device_is_refused_without_being_opened(folder: Path) -> None:
+    os.mknod(folder / "zero", 0o666 | stat.S_IFCHR, os.makedev(1, 5))  # /dev/zero: reading it never ends
+    assert taken(folder).refused == {"zero": "a device"}
+
+
+def test_a_symlinked_submission_folder_is_refused(tmp_path: Path, folder: Path) -> None:
+    link = tmp_path / "bob"
+    link.symlink_to(folder, target_is_directory=True)
+    intake = taken(link)
+    assert intake.refused == {"the submission folder": "a symbolic link"} and not intake.files
+
+
+def test_a_file_swapped_for_a_link_after_listing_is_not_followed(folder: Path, course_file: Path) -> None:
+    """The check-then-open race: the name listed as a plain file is a link by the time it is opened."""
+    from autograder.engine import intake as module
+
+    listed = (folder / "data" / "points.csv").lstat()
+    (folder / "data" / "points.csv").unlink()
+    (folder / "data" / "points.csv").symlink_to(course_file)
+    fd = os.open(folder / "data", os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        assert module._read(fd, "points.csv", listed, 1000) is None
+    finally:
+        os.close(fd)
+
+
+def test_ignored_names_and_limits(folder: Path) -> None:
+    (folder / "__pycache__").mkdir()
+    (folder / "__pycache__" / "x.pyc").write_bytes(b"\0")
+    (folder / "big.bin").write_bytes(b"\0" * 2000)
+    intake = taken(folder, max_file_bytes=1000)
+    assert intake.oversized == {"big.bin": 2000} and "big.bin" not in intake.files
+    assert "__pycache__/x.pyc" in intake.files
+    assert "__pycache__/x.pyc" not in take(folder, **LIMITS, ignore=["__pycache__"]).files
+    few = taken(folder, max_files=2)
+    assert len(few.files) + len(few.refused) <= 3 and any("one entry too many" in w for w in few.refused.values())
+
+
+# Bounded parsing: hostile notebooks are refused from their bytes, fast, before any parse.
+
+
+def notebook_bytes(cells: int) -> bytes:
+    cell = b'{"cell_type":"raw","metadata":{},"source":""}'
+    return b'{"cells":[' + b",".join([cell] * cells) + b'],"metadata":{},"nbformat":4,"nbformat_minor":4}'
+
+
+def test_an_ordinary_notebook_reads_as_nbformat_would() -> None:
+    release = Path(__file__).resolve().parents[2] / "release" / "week3" / "task1_fitting.ipynb"
+    data = release.read_bytes()
+    nb = read_notebook("task1_fitting.ipynb", data, max_json_depth=64, max_cells=2000)
+    assert nb == nbformat.reads(data.decode(), as_version=nbformat.NO_CONVERT)
+    assert json_shape(data)[1] == len(json.loads(data)["cells"])
+
+
+def test_a_million_cells_are_refused_before_parsing() -> None:
+    data = b'{"cells":[' + b",".join([b"{}"] * 1_000_000) + b'],"metadata":{},"nbformat":4,"nbformat_minor":5}'
+    started = time.perf_counter()
+    with pytest.raises(OverLimit, match=r"has 1000000 cells, over the limit of 2000 \(c.Grader.max_cells\)"):
+        read_notebook("task1.ipynb", data, max_json_depth=64, max_cells=2000)
+    assert time.perf_counter() - started < 1.0
+
+
+def test_deep_nesting_is_refused_before_parsing() -> None:
+    data = b'{"cells":[],"metadata":{"x":' + b"[" * 100_000 + b"]" * 100_000 + b'},"nbformat":4,"nbformat_minor":5}'
+    with pytest.raises(OverLimit, match=r"nested 100002 levels deep, over the limit of 64 \(c.Grader.max_json_depth\)"):
+        read_notebook("task1.ipynb", data, max_json_depth=64, max_cells=2000)
+
+
+def test_brackets_inside_strings_do_not_count() -> None:
+    source = json.dumps("[[[[{{" * 1000 + '"\\' + "]]")
+    data = notebook_bytes(3).replace(b'"source":""', b'"source":' + source.encode(), 1)
+    assert json_shape(data) == (4, 3)
+    assert len(read_notebook("t.ipynb", data, max_json_depth=8, max_cells=3).cells) == 3
+
+
+def test_cell_count_at_the_limit_passes_and_one_more_is_refused() -> None:
+    assert len(read_notebook("t.ipynb", notebook_bytes(50), max_json_depth=64, max_cells=50).cells) == 50
+    with pytest.raises(OverLimit):
+        read_notebook("t.ipynb", notebook_bytes(51), max_json_depth=64, max_cells=50)
+
+
+def test_an_oversized_notebook_is_never_read(folder: Path) -> None:
+    (folder / "task1.ipynb").write_bytes(notebook_bytes(10) + b" " * 5000)
+    intake = taken(folder, max_notebook_bytes=4096)
+    assert "task1.ipynb" not in intake.files and intake.oversized["task1.ipynb"] > 4096
