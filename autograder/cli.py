@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from autograder.engine.results import Status, SubmissionResult, write_csv
+from autograder.engine.results import Status, SubmissionResult
 from autograder.errors import AutograderError
 
 NO_SANDBOX_WARNING = "graded WITHOUT a sandbox (--no-sandbox): student code could read or change files"
@@ -47,7 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-sandbox", action="store_true", help="run student code without the bubblewrap sandbox (unsafe)"
     )
     grade.add_argument(
-        "--csv", type=Path, default=None, help="where to write grades (default reports/ASSIGNMENT/grades.csv)"
+        "--csv",
+        type=Path,
+        default=None,
+        help="where to write grades.csv, from the gradebook (default reports/ASSIGNMENT/grades.csv)",
     )
     report = commands.add_parser("report", help="write feedback pages, grade exports and the cohort report")
     report.add_argument("assignment")
@@ -55,13 +58,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def print_table(results: Sequence[SubmissionResult]) -> None:
+    """One line per submission: auto-graded points, late penalty, final score (as nbgrader export's), status."""
     width = max([len(r.student) for r in results] + [7])
-    print(f"{'student':<{width}}  {'auto':>11}  {'total':>11}  status")
+    print(f"{'student':<{width}}  {'auto':>11}  {'late':>7}  {'score':>11}  status")
     for r in results:
         auto = f"{r.auto_score:g}/{r.max_auto_score:g}"
+        late = f"-{r.late_penalty:g}" if r.late_penalty else ""
         total = f"{r.score:g}/{r.max_score:g}"
         note = f" ({r.message})" if r.message else ""
-        print(f"{r.student:<{width}}  {auto:>11}  {total:>11}  {r.status.value}{note}")
+        print(f"{r.student:<{width}}  {auto:>11}  {late:>7}  {total:>11}  {r.status.value}{note}")
 
 
 def print_summary(results: Sequence[SubmissionResult]) -> None:
@@ -111,8 +116,10 @@ def run(args: argparse.Namespace) -> int:
     print_summary(results)
     if args.no_sandbox:
         print(f"warning: {NO_SANDBOX_WARNING}")
-    csv_path = write_csv(results, args.csv or course.root / "reports" / args.assignment / "grades.csv")
-    print(f"grades written to {csv_path}")
+    from autograder.reports.exports import write_grades
+
+    csv_path = write_grades(course, args.assignment, args.csv)
+    print(f"grades of every student written to {csv_path}")
     return 0
 
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+import glob
 import logging
 import os
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
@@ -29,72 +33,132 @@ class Course:
 
     @classmethod
     def load(cls, root: Path | str | None = None) -> Course:
-        """Load the course at ``root`` (default: the current directory)."""
-        root = Path(root or Path.cwd()).resolve()
-        if not (root / CONFIG_FILE).is_file():
-            raise AutograderError(f"no {CONFIG_FILE} in {root}: run this from the course root or pass --course DIR")
+        """Load the course whose ``nbgrader_config.py`` is in ``root`` (default: the current directory).
+
+        The course root is ``c.CourseDirectory.root`` when the config sets it (relative to the
+        config's folder), else that folder.
+        """
+        folder = Path(root or Path.cwd()).resolve()
+        if not (folder / CONFIG_FILE).is_file():
+            raise AutograderError(f"no {CONFIG_FILE} in {folder}: run this from the course root or pass --course DIR")
         try:
-            config = PyFileConfigLoader(CONFIG_FILE, path=str(root)).load_config()
+            config = PyFileConfigLoader(CONFIG_FILE, path=str(folder)).load_config()
         except Exception as exc:  # a syntax error or a failing line in the user's config file
-            raise AutograderError(f"{root / CONFIG_FILE} could not be loaded: {exc}") from exc
-        config.CourseDirectory.root = str(root)
+            raise AutograderError(f"{folder / CONFIG_FILE} could not be loaded: {exc}") from exc
+        configured = config.CourseDirectory.get("root")
+        course_root = (folder / str(configured)).resolve() if configured else folder
+        config.CourseDirectory.root = str(course_root)
         ensure_tools_on_path()
-        return cls(root=root, config=config)
+        return cls(root=course_root, config=config)
+
+    @functools.cached_property
+    def coursedir(self) -> CourseDirectory:
+        """nbgrader's ``CourseDirectory`` for this course: the one source of every path below."""
+        return CourseDirectory(config=self.config)
+
+    def path(self, step: str, student: str, assignment: str) -> Path:
+        """nbgrader's ``CourseDirectory.format_path`` (its ``directory_structure``) as a Path."""
+        return Path(os.path.normpath(self.coursedir.format_path(step, student, assignment)))
 
     @property
     def source_dir(self) -> Path:
-        return self.root / "source"
+        """The folder of the source assignments (``c.CourseDirectory.source_directory``)."""
+        return Path(self.coursedir.root, self.coursedir.source_directory)
 
     @property
     def release_dir(self) -> Path:
-        return self.root / "release"
+        """The folder of the released assignments (``c.CourseDirectory.release_directory``)."""
+        return Path(self.coursedir.root, self.coursedir.release_directory)
 
     @property
     def submitted_dir(self) -> Path:
-        return self.root / "submitted"
+        """The folder of the submissions (``c.CourseDirectory.submitted_directory``)."""
+        return Path(self.coursedir.root, self.coursedir.submitted_directory)
+
+    def source_path(self, assignment: str) -> Path:
+        """The instructor's version of ``assignment``."""
+        return self.path(self.coursedir.source_directory, ".", assignment)
+
+    def release_path(self, assignment: str) -> Path:
+        """The students' version of ``assignment``."""
+        return self.path(self.coursedir.release_directory, ".", assignment)
+
+    def submitted_path(self, assignment: str, student: str) -> Path:
+        """One student's submission of ``assignment``."""
+        return self.path(self.coursedir.submitted_directory, student, assignment)
 
     def autograded_dir(self, assignment: str, student: str) -> Path:
         """Where one submission's graded notebooks and grading record go (nbgrader's layout)."""
-        return self.root / "autograded" / student / assignment
+        return self.path(self.coursedir.autograded_directory, student, assignment)
+
+    def feedback_dir(self, assignment: str, student: str) -> Path:
+        """Where one submission's feedback pages go."""
+        return self.path(self.coursedir.feedback_directory, student, assignment)
+
+    def reports_dir(self, assignment: str) -> Path:
+        """Where the grade exports and the cohort page of ``assignment`` go (``reports/ASSIGNMENT``)."""
+        return self.root / "reports" / assignment
 
     def assignments(self) -> list[str]:
-        """The assignments that have a folder in ``source/``."""
-        if not self.source_dir.is_dir():
-            return []
-        return sorted(p.name for p in self.source_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+        """The assignments that have a folder of source notebooks."""
+        pattern = self.coursedir.format_path(self.coursedir.source_directory, ".", "*")
+        return sorted(
+            name
+            for p in glob.glob(pattern)
+            if Path(p).is_dir() and not (name := self._assignment_of(p)).startswith(".") and name
+        )
+
+    def _assignment_of(self, path: str) -> str:
+        regex = self.coursedir.format_path(
+            self.coursedir.source_directory, ".", "(?P<assignment_id>[^/]+)", escape=True
+        )
+        found = re.fullmatch(regex, path)
+        return found.group("assignment_id") if found else ""
 
     def require_assignment(self, assignment: str) -> Path:
         """The assignment's source folder, or a one-line error naming the known ones."""
-        path = self.source_dir / assignment
-        if not assignment or "/" in assignment or not path.is_dir():
+        if (
+            not assignment
+            or "/" in assignment
+            or assignment.startswith(".")
+            or not self.source_path(assignment).is_dir()
+        ):
             known = ", ".join(self.assignments()) or "none"
             raise AutograderError(f"unknown assignment {assignment!r} (assignments in source/: {known})")
-        return path
+        return self.source_path(assignment)
 
     def source_notebooks(self, assignment: str) -> list[Path]:
         return sorted(self.require_assignment(assignment).glob("*.ipynb"))
 
     def submitted_students(self, assignment: str) -> list[str]:
         """Students with a submission folder for ``assignment``, sorted."""
-        if not self.submitted_dir.is_dir():
-            return []
-        return sorted(
-            p.name for p in self.submitted_dir.iterdir() if (p / assignment).is_dir() and not p.name.startswith(".")
-        )
+        return self.students_in(self.coursedir.submitted_directory, assignment)
+
+    def graded_students(self, assignment: str) -> list[str]:
+        """Students with an autograded folder for ``assignment``, sorted."""
+        return self.students_in(self.coursedir.autograded_directory, assignment)
+
+    def students_in(self, step: str, assignment: str) -> list[str]:
+        """Students with a folder for ``assignment`` in the nbgrader step ``step``, sorted."""
+        pattern = self.coursedir.format_path(step, "*", glob.escape(assignment))
+        regex = self.coursedir.format_path(step, "(?P<student_id>[^/]+)", re.escape(assignment), escape=True)
+        found = set()
+        for path in glob.glob(pattern):
+            match = re.fullmatch(regex, path)
+            if match and Path(path).is_dir() and not match.group("student_id").startswith("."):
+                found.add(match.group("student_id"))
+        return sorted(found)
 
     def nbgrader_api(self):  # type: ignore[no-untyped-def]
         """nbgrader's Python API for this course (imported lazily: it is slow to import)."""
         ensure_tools_on_path()
         from nbgrader.apps import NbGraderAPI
-        from nbgrader.coursedir import CourseDirectory
 
-        coursedir = CourseDirectory(config=self.config)
-        return NbGraderAPI(coursedir=coursedir, config=self.config)
+        return NbGraderAPI(coursedir=CourseDirectory(config=self.config), config=self.config)
 
     def gradebook_url(self) -> str:
-        """The gradebook's database URL: nbgrader's ``db_url`` setting, or its default."""
-        url = self.config.CourseDirectory.get("db_url")
-        return str(url) if url else f"sqlite:///{self.root / 'gradebook.db'}"
+        """The gradebook's database URL: nbgrader's ``db_url`` setting, or its default (in the root)."""
+        return str(self.coursedir.db_url)
 
 
 def ensure_tools_on_path() -> None:

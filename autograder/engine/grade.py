@@ -19,9 +19,9 @@ from autograder.checks import verdicts
 from autograder.course import Course
 from autograder.engine import gradebook, seeds, speedups
 from autograder.engine.finalize import finalize
-from autograder.engine.prepare import Job, prepare
+from autograder.engine.prepare import Job, Refused, prepare, read_timestamp
 from autograder.engine.progress import Progress
-from autograder.engine.results import Status, SubmissionResult, read_record
+from autograder.engine.results import Status, SubmissionResult, read_record, write_record
 from autograder.engine.runners import DaskRunner, LocalRunner
 from autograder.engine.sandbox import Sandbox, ZygoteSpec, sandbox_available
 from autograder.errors import AutograderError
@@ -44,6 +44,36 @@ def select_students(course: Course, assignment: str, students: Sequence[str] | N
     return sorted(set(students))
 
 
+def up_to_date_record(course: Course, assignment: str, student: str) -> SubmissionResult | None:
+    """The grading record of a submission graded since it was last submitted, else None (grade it).
+
+    As stock ``nbgrader autograde``: a ``timestamp.txt`` newer than the graded one means a
+    resubmission (``nbgrader collect --update``). An unreadable timestamp is graded again, to
+    report it again.
+    """
+    record = read_record(course.autograded_dir(assignment, student))
+    if record is None or (record.status is Status.ERROR and not record.checks):
+        return None  # never graded, or refused before grading
+    try:
+        submitted = read_timestamp(course.submitted_path(assignment, student))
+        graded = read_timestamp(course.autograded_dir(assignment, student))  # copied there when graded
+    except Refused:
+        return None
+    if submitted is not None and (graded is None or submitted > graded):
+        log.info("%s resubmitted %s (%s): grading it again", student, assignment, submitted.isoformat())
+        return None
+    return record
+
+
+def refused(course: Course, assignment: str, student: str, reason: str, seconds: float) -> SubmissionResult:
+    """The result of a submission :func:`prepare` refused; its record says why (the gradebook is untouched)."""
+    log.warning("%s: not graded: %s", student, reason)
+    result = SubmissionResult(student=student, assignment=assignment, status=Status.ERROR, message=reason)
+    result.seconds = seconds
+    write_record(result, course.autograded_dir(assignment, student))
+    return result
+
+
 def grade(
     course: Course,
     assignment: str,
@@ -58,7 +88,7 @@ def grade(
     seed: int | None = None,
     new_inputs: bool = False,
 ) -> list[SubmissionResult]:
-    """Grade the selected submissions; already graded ones are skipped unless ``force``.
+    """Grade the selected submissions; those graded since last submitted are skipped unless ``force``.
 
     Student code runs in a bubblewrap sandbox unless ``sandbox`` is False (None: ``Grader.sandbox``);
     if the sandbox is wanted but cannot be built here, nothing is graded. The check inputs come from
@@ -75,7 +105,7 @@ def grade(
     results: list[SubmissionResult] = []
     todo = []
     for student in chosen:
-        record = None if force else read_record(course.autograded_dir(assignment, student))
+        record = None if force else up_to_date_record(course, assignment, student)
         if record is not None:
             record.status = Status.SKIPPED
             results.append(record)
@@ -109,7 +139,16 @@ def grade(
                     break
                 student = next_student
                 started = time.monotonic()
-                job = prepare(course, assignment, student, execute_ungraded=grader.execute_ungraded, plan=plan)
+                try:
+                    job = prepare(course, assignment, student, execute_ungraded=grader.execute_ungraded, plan=plan)
+                except Refused as exc:
+                    result = refused(course, assignment, student, str(exc), time.monotonic() - started)
+                    results.append(result)
+                    if progress is not None:
+                        progress.update(result)
+                    if on_result is not None:
+                        on_result(result)
+                    continue
                 in_flight[runner.submit(job)] = (job, started)
             if not in_flight:
                 break

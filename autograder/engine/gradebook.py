@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from nbformat import NotebookNode
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import Gradebook, MissingEntry, SubmittedAssignment
 from sqlalchemy.engine import make_url
 
 from autograder import notebooks
@@ -76,6 +76,11 @@ def failure_messages(
     return messages
 
 
+def final_score(submission: SubmittedAssignment) -> float:
+    """The score less the late penalty, as ``nbgrader export`` computes it."""
+    return max(0.0, float(submission.score) - float(submission.late_submission_penalty or 0.0))
+
+
 def read_submission(
     course: Course, assignment: str, student: str, scored: Mapping[str, NotebookNode] | None = None
 ) -> SubmissionResult | None:
@@ -110,8 +115,9 @@ def read_submission(
             status=Status.NEEDS_MANUAL if submission.needs_manual_grade else Status.GRADED,
             auto_score=float(submission.code_score),
             max_auto_score=float(submission.max_code_score),
-            score=float(submission.score),
+            score=final_score(submission),
             max_score=float(submission.max_score),
+            late_penalty=float(submission.late_submission_penalty or 0.0),
             needs_manual=bool(submission.needs_manual_grade),
             checks=checks,
         )

@@ -1,28 +1,41 @@
 """Before execution, as ``nbgrader autograde`` does it: register the submission, sanitize its notebooks.
 
-:func:`prepare` registers the submission in the gradebook and runs the
-sanitizing preprocessors (``c.Grader.sanitize_preprocessors``: test and locked
-cells restored from the gradebook, outputs cleared). The result is a
-:class:`Job`, plain data that can run anywhere. Only the main process runs
-this, so the gradebook has a single writer.
+:func:`prepare` reads the submission's ``timestamp.txt``, registers the
+submission in the gradebook and runs the sanitizing preprocessors
+(``c.Grader.sanitize_preprocessors``: test and locked cells restored from the
+gradebook, outputs cleared). The submission's other files come along, and the
+non-notebook files of the source assignment replace them (except those in
+``c.Autograde.exclude_overwriting``), as stock autograde copies them. The
+result is a :class:`Job`, plain data that can run anywhere. Only the main
+process runs this, so the gradebook has a single writer. A submission that
+cannot be graded at all raises :class:`Refused` with a one-line reason.
 """
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import nbformat
-from nbgrader.coursedir import CourseDirectory
+from nbgrader.converters.autograde import Autograde
+from nbgrader.utils import find_all_files, parse_utc
 from traitlets.config import Config
 
 from autograder.checks import verdicts
 from autograder.course import Course
 from autograder.engine import gradebook
+from autograder.errors import AutograderError
 from autograder.jail.protocol import Probe
 from autograder.settings import Grader
 
 MAX_EXTRA_FILE_BYTES = 20_000_000
+TIMESTAMP_FILE = "timestamp.txt"
+
+
+class Refused(AutograderError):
+    """A submission that cannot be graded at all: its student gets status ``error`` with this reason."""
 
 
 def has_grade_cells(nb: dict[str, Any]) -> bool:
@@ -49,6 +62,8 @@ class Job:
     """Notebooks not to execute: they have no grade cells, so their outputs cannot change a score."""
     probes: dict[str, list[Probe]] = field(default_factory=dict)
     """The grader's probes to run in each notebook (see :mod:`autograder.checks.verdicts`)."""
+    timestamp: str | None = None
+    """When the student submitted (``timestamp.txt``, ISO 8601 in UTC), if known."""
 
 
 def resources(course: Course, assignment: str, student: str, name: str) -> dict[str, Any]:
@@ -77,6 +92,50 @@ def one_line(exc: BaseException) -> str:
     return text[:300]
 
 
+def read_timestamp(folder: Path) -> datetime.datetime | None:
+    """The submission time in ``folder/timestamp.txt`` (naive UTC, as nbgrader keeps it); None without one.
+
+    nbgrader's ``CourseDirectory.get_existing_timestamp`` reads it the same way but stops on a
+    bad one; here a bad one is :class:`Refused`.
+    """
+    path = folder / TIMESTAMP_FILE
+    try:
+        text = path.read_text(errors="replace").strip()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise Refused(f"{TIMESTAMP_FILE} cannot be read: {exc.strerror}") from None
+    if not text:
+        return None
+    try:
+        return parse_utc(text)  # type: ignore[no-any-return]
+    except (ValueError, OverflowError):
+        raise Refused(f"{TIMESTAMP_FILE} holds {text[:60]!r}, which is not a date and time") from None
+
+
+def other_files(course: Course, folder: Path) -> dict[str, Path]:
+    """The non-notebook files under ``folder`` (``c.CourseDirectory.ignore`` left out), by relative path."""
+    names = find_all_files(str(folder), [*course.coursedir.ignore, "*.ipynb"])
+    return {str(Path(name).relative_to(folder)): Path(name) for name in names}
+
+
+def source_files(course: Course, assignment: str) -> dict[str, bytes]:
+    """The source assignment's files that go beside the notebooks, as nbgrader's ``Autograde`` copies
+    them: all but the notebooks, ``c.CourseDirectory.ignore`` and ``c.Autograde.exclude_overwriting``."""
+    excluded = set(Autograde(config=course.config).exclude_overwriting.get(assignment, []))
+    found = other_files(course, course.source_path(assignment))
+    return {relative: path.read_bytes() for relative, path in found.items() if relative not in excluded}
+
+
+def submission_files(course: Course, folder: Path) -> dict[str, bytes]:
+    """The submission's own non-notebook files (regular files up to :data:`MAX_EXTRA_FILE_BYTES`)."""
+    return {
+        relative: path.read_bytes()
+        for relative, path in other_files(course, folder).items()
+        if path.is_file() and not path.is_symlink() and path.stat().st_size <= MAX_EXTRA_FILE_BYTES
+    }
+
+
 def prepare(
     course: Course,
     assignment: str,
@@ -86,10 +145,9 @@ def prepare(
     plan: verdicts.Plan | None = None,
 ) -> Job:
     """Register the submission in the gradebook, sanitize its notebooks and attach the grader's probes."""
-    coursedir = CourseDirectory(config=course.config)
-    folder = course.submitted_dir / student / assignment
-    timestamp = coursedir.get_existing_timestamp(str(folder))
-    job = Job(student=student, assignment=assignment)
+    folder = course.submitted_path(assignment, student)
+    timestamp = read_timestamp(folder)
+    job = Job(student=student, assignment=assignment, timestamp=timestamp.isoformat() if timestamp else None)
     with gradebook.open_gradebook(course) as gb:
         gb.update_or_create_student(student)
         if timestamp:
@@ -128,7 +186,5 @@ def prepare(
                 job.probes[name] = plan.probes(name)
         except Exception as exc:
             job.problems[name] = f"{name}.ipynb has damaged nbgrader cells (duplicated or altered): {one_line(exc)}"
-    for extra in sorted(folder.rglob("*")):
-        if extra.is_file() and extra.suffix != ".ipynb" and extra.stat().st_size <= MAX_EXTRA_FILE_BYTES:
-            job.files[str(extra.relative_to(folder))] = extra.read_bytes()
+    job.files = submission_files(course, folder) | source_files(course, assignment)
     return job

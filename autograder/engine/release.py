@@ -51,7 +51,7 @@ def generate_release(course: Course, assignment: str) -> list[Path]:
         raise AutograderError(
             f"nbgrader could not generate {assignment}: {last_line(result.get('error'), 'unknown error')}"
         )
-    out_dir = course.release_dir / assignment
+    out_dir = course.release_path(assignment)
     released = sorted(out_dir.glob("*.ipynb"))
     for path in released:
         notebooks.write(notebooks.clean(notebooks.read(path)), path)

@@ -1,8 +1,9 @@
-"""The typed result model of a grading run, and its CSV form."""
+"""The typed result model of a grading run, its record beside the autograded notebooks, and the names
+of the grade export's columns (``grades.csv`` itself has one writer, :func:`autograder.reports.exports.write_grades`).
+"""
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 from dataclasses import asdict, dataclass, field
@@ -20,6 +21,8 @@ class Status(StrEnum):
     SKIPPED = "already graded"
     SUSPECT = "suspect"
     """The notebook's own tests passed where the grader's checks failed: the code may have tampered with them."""
+    MISSING = "missing"
+    """A student of the roster (the gradebook's students) with no submission."""
 
 
 @dataclass
@@ -51,8 +54,11 @@ class SubmissionResult:
     """Points from the auto-graded checks."""
     max_auto_score: float = 0.0
     score: float = 0.0
-    """All points awarded so far (auto plus any manual grades)."""
+    """The final score so far: all points awarded (auto plus any manual grades) less the late penalty,
+    as ``nbgrader export`` computes its ``score``."""
     max_score: float = 0.0
+    late_penalty: float = 0.0
+    """Points taken off for a late submission (nbgrader's ``late_submission_penalty``)."""
     needs_manual: bool = False
     """True while a written answer awaits a person's grade."""
     message: str = ""
@@ -64,42 +70,17 @@ class SubmissionResult:
     """The seed the grader's check inputs were drawn from (``autograder grade --seed`` reproduces them)."""
 
 
-# CSV column names, in order.
+# Column names of grades.csv (see autograder.reports.exports); the penalty columns are nbgrader export's.
 COL_STUDENT = "student"
 COL_STATUS = "status"
 COL_AUTO = "auto_score"
 COL_MAX_AUTO = "max_auto_score"
+COL_RAW = "raw_score"
+COL_PENALTY = "late_submission_penalty"
 COL_SCORE = "score"
 COL_MAX = "max_score"
 COL_MANUAL = "needs_manual_grading"
 COL_MESSAGE = "message"
-COLUMNS = (COL_STUDENT, COL_STATUS, COL_AUTO, COL_MAX_AUTO, COL_SCORE, COL_MAX, COL_MANUAL, COL_MESSAGE)
-
-
-def csv_row(result: SubmissionResult) -> dict[str, object]:
-    return {
-        COL_STUDENT: result.student,
-        COL_STATUS: result.status.value,
-        COL_AUTO: round(result.auto_score, 3),
-        COL_MAX_AUTO: round(result.max_auto_score, 3),
-        COL_SCORE: round(result.score, 3),
-        COL_MAX: round(result.max_score, 3),
-        COL_MANUAL: "yes" if result.needs_manual else "no",
-        COL_MESSAGE: result.message,
-    }
-
-
-def write_csv(results: list[SubmissionResult], path: Path) -> Path:
-    """Write one row per submission; the file is replaced atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".csv.tmp")
-    with tmp.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
-        writer.writeheader()
-        for result in sorted(results, key=lambda r: r.student):
-            writer.writerow(csv_row(result))
-    tmp.replace(path)
-    return path
 
 
 RECORD_NAME = "grading.json"

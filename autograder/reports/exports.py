@@ -1,7 +1,9 @@
 """Grade exports: ``grades.csv`` (per task) and ``canvas.csv`` (for Canvas's gradebook import).
 
-``grades.csv`` extends the CSV that ``autograder grade`` writes (same columns, same
-names, see :mod:`autograder.engine.results`) with one column per task of the lab.
+Both are written from the gradebook (:func:`autograder.reports.model.load_cohort`), one row
+per student of the roster or with a submission; ``grades.csv`` has one writer,
+:func:`write_grades`, whether ``autograder grade`` or ``autograder report`` calls it. Scores are
+final scores, after the late penalty, as ``nbgrader export`` gives them.
 """
 
 from __future__ import annotations
@@ -10,24 +12,28 @@ import csv
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from traitlets import Dict, Enum, Unicode
+from traitlets import Bool, Dict, Enum, Unicode
 from traitlets.config import Config, Configurable
 
+from autograder.course import Course
 from autograder.engine.results import (
     COL_AUTO,
     COL_MANUAL,
     COL_MAX,
     COL_MAX_AUTO,
     COL_MESSAGE,
+    COL_PENALTY,
+    COL_RAW,
     COL_SCORE,
     COL_STATUS,
     COL_STUDENT,
+    Status,
 )
-from autograder.reports.model import Cohort, Submission
+from autograder.reports.model import Cohort, Submission, load_cohort
 
-# grades.csv: the columns of results.COLUMNS, with the task columns after the status.
+# grades.csv: the column names of autograder.engine.results, with the task columns after the status.
 COL_TOTAL = COL_SCORE
-"""The total so far (auto-graded points plus any manual grades)."""
+"""The final score so far: auto-graded points plus any manual grades, less the late penalty."""
 TASK_COLUMN = "task {task}"
 """A task's column: the points of its checks; empty while any of them awaits a manual grade."""
 
@@ -52,7 +58,24 @@ def task_column(task: str) -> str:
 
 def grades_columns(cohort: Cohort) -> list[str]:
     tasks = [task_column(t) for t in cohort.tasks()]
-    return [COL_STUDENT, COL_STATUS, *tasks, COL_AUTO, COL_MAX_AUTO, COL_TOTAL, COL_MAX, COL_MANUAL, COL_MESSAGE]
+    return [
+        COL_STUDENT,
+        COL_STATUS,
+        *tasks,
+        COL_AUTO,
+        COL_MAX_AUTO,
+        COL_RAW,
+        COL_PENALTY,
+        COL_TOTAL,
+        COL_MAX,
+        COL_MANUAL,
+        COL_MESSAGE,
+    ]
+
+
+def is_missing(sub: Submission) -> bool:
+    """A student of the roster who submitted nothing (``nbgrader export`` gives them 0)."""
+    return sub.status == Status.MISSING.value
 
 
 def task_score(cohort: Cohort, sub: Submission, task: str) -> float | None:
@@ -64,12 +87,15 @@ def task_score(cohort: Cohort, sub: Submission, task: str) -> float | None:
 
 
 def grades_row(cohort: Cohort, sub: Submission) -> dict[str, str]:
+    graded = sub.in_gradebook
     row = {
         COL_STUDENT: sub.student,
         COL_STATUS: sub.status,
         COL_AUTO: points(sub.auto_score),
-        COL_MAX_AUTO: points(sub.max_auto_score if sub.in_gradebook else None),
-        COL_TOTAL: points(sub.score),
+        COL_MAX_AUTO: points(sub.max_auto_score if graded else None),
+        COL_RAW: points(sub.raw_score if graded else None),
+        COL_PENALTY: points(sub.late_penalty if graded else None),
+        COL_TOTAL: points(0.0 if is_missing(sub) else sub.score),
         COL_MAX: points(sub.max_score),
         COL_MANUAL: "yes" if sub.needs_manual else "no",
         COL_MESSAGE: sub.message,
@@ -96,6 +122,19 @@ def write_grades_csv(cohort: Cohort, path: Path) -> Path:
     return write_rows(path, grades_columns(cohort), (grades_row(cohort, s) for s in cohort.submissions))
 
 
+GRADES_CSV = "grades.csv"
+
+
+def write_grades(course: Course, assignment: str, path: Path | None = None, cohort: Cohort | None = None) -> Path:
+    """Write ``grades.csv`` (default: ``reports/ASSIGNMENT/grades.csv``) from the gradebook: the one writer.
+
+    Every student is in it, whoever was graded last: it is rebuilt from the gradebook each time.
+    """
+    if cohort is None:
+        cohort = load_cohort(course, assignment)
+    return write_grades_csv(cohort, path or course.reports_dir(assignment) / GRADES_CSV)
+
+
 class CanvasExport(Configurable):
     """How ``reports/ASSIGNMENT/canvas.csv`` names the assignment and identifies students."""
 
@@ -107,6 +146,14 @@ class CanvasExport(Configurable):
             "The Canvas column header for each nbgrader assignment, as a Canvas gradebook export "
             "writes it: 'Name (canvas assignment id)', e.g. {'week3': 'Week 3 (4821)'}. Without one "
             "the header is the assignment's name: Canvas matches it by title or creates an assignment."
+        ),
+    ).tag(config=True)
+
+    missing_as_zero = Bool(
+        True,
+        help=(
+            "Give a student of the roster who submitted nothing 0 points (as nbgrader export does). "
+            "False leaves the cell empty, and Canvas then keeps whatever score it had."
         ),
     ).tag(config=True)
 
@@ -138,9 +185,10 @@ def write_canvas_csv(cohort: Cohort, path: Path, config: Config | None = None) -
       else by name; an empty score cell changes nothing.
 
     ``ID`` is the gradebook's ``lms_user_id`` when set; nbgrader's student id goes in the
-    column named by ``CanvasExport.student_id_column``. Scores are the gradebook's totals so far
-    (see ``grades.csv`` for which still await a manual grade); a student not in the gradebook
-    gets an empty cell.
+    column named by ``CanvasExport.student_id_column``. Scores are the gradebook's final scores so
+    far, after any late penalty (see ``grades.csv`` for which still await a manual grade); a student
+    of the roster who submitted nothing gets 0 (``CanvasExport.missing_as_zero``), a submission not
+    graded yet an empty cell.
     """
     settings = CanvasExport(config=config or Config())
     column = settings.assignment_columns.get(cohort.assignment, cohort.assignment)
@@ -151,5 +199,7 @@ def write_canvas_csv(cohort: Cohort, path: Path, config: Config | None = None) -
         ids[settings.student_id_column] = sub.student
         name, lms_id = canvas_name(sub), sub.lms_user_id
         score = points(sub.score if sub.in_gradebook else None)
+        if is_missing(sub) and settings.missing_as_zero:
+            score = points(0.0)
         rows.append([name, lms_id, ids[CANVAS_SIS_USER_ID], ids[CANVAS_SIS_LOGIN_ID], "", score])
     return write_rows(path, header, rows)

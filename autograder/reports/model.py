@@ -22,7 +22,7 @@ from nbgrader.api import Grade, Gradebook, MissingEntry
 
 from autograder import notebooks
 from autograder.course import Course
-from autograder.engine.gradebook import open_gradebook
+from autograder.engine.gradebook import final_score, open_gradebook
 from autograder.engine.results import RECORD_NAME, Status
 from autograder.errors import AutograderError
 
@@ -88,7 +88,12 @@ class Submission:
     status: str
     in_gradebook: bool = False
     score: float | None = None
+    """The final score so far: points awarded less the late penalty (``nbgrader export``'s ``score``)."""
     max_score: float = 0.0
+    raw_score: float | None = None
+    """Points awarded before the late penalty (``nbgrader export``'s ``raw_score``)."""
+    late_penalty: float = 0.0
+    """Points taken off for lateness (the gradebook's ``late_submission_penalty``)."""
     auto_score: float | None = None
     max_auto_score: float = 0.0
     needs_manual: bool = False
@@ -212,7 +217,9 @@ def gradebook_submission(gb: Gradebook, assignment: str, student: str) -> Submis
         student=student,
         status=Status.NEEDS_MANUAL.value if sub.needs_manual_grade else Status.GRADED.value,
         in_gradebook=True,
-        score=float(sub.score),
+        score=final_score(sub),
+        raw_score=float(sub.score),
+        late_penalty=float(sub.late_submission_penalty or 0.0),
         max_score=float(sub.max_score),
         auto_score=float(sub.code_score),
         max_auto_score=float(sub.max_code_score),
@@ -228,25 +235,36 @@ def load_cohort(course: Course, assignment: str) -> Cohort:
     """Everything the reports show, read from the gradebook and the grading records."""
     course.require_assignment(assignment)
     require_gradebook(course)
-    autograded = course.root / "autograded"
     with open_gradebook(course) as gb:
         checks = assignment_checks(gb, course, assignment)
         master = gb.find_assignment(assignment)
         max_score = float(master.max_score)
         in_gradebook = [s.student.id for s in master.submissions]
-        recorded = [p.parent.parent.name for p in autograded.glob(f"*/{assignment}/{RECORD_NAME}")]
+        recorded = [
+            s
+            for s in course.graded_students(assignment)
+            if (course.autograded_dir(assignment, s) / RECORD_NAME).is_file()
+        ]
         if not in_gradebook and not recorded:
             raise AutograderError(f"nothing graded yet: run 'autograder grade {assignment}' first")
-        students = sorted(set(in_gradebook) | set(recorded) | set(course.submitted_students(assignment)))
+        roster = {person.id: person for person in gb.students}
+        submitted = set(course.submitted_students(assignment))
+        students = sorted(set(in_gradebook) | set(recorded) | submitted | set(roster))
         submissions = []
         for student in students:
-            record = read_record(autograded / student / assignment)
+            record = read_record(course.autograded_dir(assignment, student))
             sub = gradebook_submission(gb, assignment, student)
             if sub is None:
                 status = NOT_GRADED if record is None else record.status
                 if status in GRADEBOOK_STATUSES:
                     status = NOT_IN_GRADEBOOK
+                if record is None and student not in submitted:
+                    status = Status.MISSING.value
                 sub = Submission(student=student, status=status, max_score=max_score)
+                if student in roster:
+                    person = roster[student]
+                    sub.first_name, sub.last_name = person.first_name or "", person.last_name or ""
+                    sub.lms_user_id = person.lms_user_id or ""
             elif record and record.status not in GRADEBOOK_STATUSES:
                 sub.status = record.status  # an error, a timeout, a sandbox violation... outranks the scores
             if record:

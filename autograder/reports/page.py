@@ -72,7 +72,7 @@ def histogram(values: Sequence[float], low: float, high: float, bins: int) -> di
 
 
 def summarise(cohort: Cohort) -> dict[str, Any]:
-    """All the numbers of the page, as plain data."""
+    """All the numbers of the page, as plain data. Scores are final scores, after any late penalty."""
     graded = [s for s in cohort.submissions if s.in_gradebook]
     totals = [s.score for s in graded if s.score is not None]
     checks = []
@@ -141,6 +141,7 @@ def summarise(cohort: Cohort) -> dict[str, Any]:
         "submissions": len(cohort.submissions),
         "in_gradebook": len(graded),
         "scores": {s.student: s.score for s in graded},
+        "late_penalties": {s.student: round(s.late_penalty, 3) for s in graded if s.late_penalty},
         "statuses": {s.student: s.status for s in cohort.submissions},
         "score_stats": stats(totals),
         "score_histogram": histogram(totals, 0.0, cohort.max_score, bins),

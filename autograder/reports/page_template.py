@@ -116,12 +116,13 @@ The {{ s.misconceptions | length }} most frequent of {{ s.misconceptions_total }
 
 <h2 id="students">Students</h2>
 <table>
-<tr><th>student</th><th>status</th><th>total</th><th>feedback</th></tr>
+<tr><th>student</th><th>status</th><th>late penalty</th><th>score</th><th>feedback</th></tr>
 {% for student, status in s.statuses | dictsort %}
 <tr data-student="{{ student }}" data-score="{{ s.scores.get(student) | number }}">
 <td>{{ student }}</td>
 <td class="{{ 'status-graded' if status == 'graded' else 'status-manual' if status == 'needs manual grading'
               else 'status-other' }}">{{ status }}</td>
+<td class="num late">{{ ("-" ~ (s.late_penalties[student] | number)) if student in s.late_penalties else "" }}</td>
 <td class="num">{{ s.scores.get(student) | number }}</td>
 <td>{% for name, href in links.get(student, []) -%}
 <a href="{{ href }}">{{ name }}</a>{{ ", " if not loop.last }}
