@@ -8,3 +8,19 @@ c.StudentFeedback.hide_hidden_tests = True  # feedback pages: each check's descr
 c.Grader.checks = {"week3": "solutions.week3_checks"}  # the grader's own checks: scores come from these verdicts
 c.Grader.preload = ["numpy", "torch", "matplotlib.pyplot", "ipywidgets", "IPython"]  # imported once per zygote
 c.Grader.warm_up = "solutions.warm_up"  # first-use work done once per zygote, before it forks
+# nbgrader's own commands (autograde, generate_feedback, the formgrader's buttons) grade as `autograder` does:
+c.Autograde.autograde_preprocessors = [
+    "autograder.plugins.execute.SandboxedExecute",  # in place of Execute: the sandboxed zygote, the grader's probes
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "autograder.plugins.scoring.BatchedSaveAutoGrades",  # in place of SaveAutoGrades: checked cells score by verdict
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.GenerateFeedback.preprocessors = [
+    "autograder.reports.feedback.FeedbackGrades",  # GetGrades, plus a note on answers not graded yet
+    "autograder.reports.feedback.HideHiddenTests",  # no hidden test code, no tracebacks quoting it
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    "autograder.reports.feedback.WrapMessages",  # a check's whole message on screen
+]

@@ -9,28 +9,33 @@ For example::
 
 from __future__ import annotations
 
+from typing import Any
+
 from traitlets import Bool, Dict, Float, Int, List, Unicode
 from traitlets.config import Config, Configurable
 
 from autograder.jail.protocol import Limits
+from autograder.plugins import AUTOGRADE_PREPROCESSORS
 
-SANITIZE_PREPROCESSORS = [
-    "nbgrader.preprocessors.ClearOutput",
-    "nbgrader.preprocessors.DeduplicateIds",
-    "nbgrader.preprocessors.OverwriteKernelspec",
-    "nbgrader.preprocessors.OverwriteCells",
-    "nbgrader.preprocessors.CheckCellMetadata",
-]
-"""nbgrader's own ``Autograde.sanitize_preprocessors``, by name."""
-SCORE_PREPROCESSORS = [
-    "nbgrader.preprocessors.IgnorePattern",
-    "nbconvert.preprocessors.ClearMetadataPreprocessor",
-    "nbgrader.preprocessors.LimitOutput",
-    "autograder.engine.finalize.BatchedSaveAutoGrades",
-    "nbgrader.preprocessors.AssignLatePenalties",
-    "nbgrader.preprocessors.CheckCellMetadata",
-]
-"""nbgrader's own ``Autograde.autograde_preprocessors`` after ``Execute``, with scores from the grader's verdicts."""
+
+def autograde_steps(config: Config) -> tuple[list[Any], list[Any]]:
+    """nbgrader's ``Autograde.sanitize_preprocessors`` and ``Autograde.autograde_preprocessors`` as the course
+    configures them (the latter defaulting to :data:`autograder.plugins.AUTOGRADE_PREPROCESSORS`): the one
+    source of both ``nbgrader autograde``'s steps and ``autograder grade``'s."""
+    from nbgrader.converters.autograde import Autograde
+
+    configured = Autograde(config=config)
+    autograde = configured.autograde_preprocessors if "autograde_preprocessors" in config.Autograde else None
+    return list(configured.sanitize_preprocessors), list(autograde or AUTOGRADE_PREPROCESSORS)
+
+
+def is_execute_step(item: Any) -> bool:
+    """Whether ``item`` (a preprocessor class or its import name) executes the notebook."""
+    from nbconvert.preprocessors import ExecutePreprocessor
+    from traitlets.utils.importstring import import_item
+
+    cls = import_item(item) if isinstance(item, str) else item
+    return isinstance(cls, type) and issubclass(cls, ExecutePreprocessor)
 
 
 class Grader(Configurable):
@@ -65,12 +70,6 @@ class Grader(Configurable):
         help="The grader's own checks of each assignment: {assignment: module}, the module defining CHECKS "
         "(see autograder.checks.verdicts). Checked test cells score by the grader's verdicts, not by their outputs.",
     ).tag(config=True)
-    sanitize_preprocessors = List(
-        SANITIZE_PREPROCESSORS, help="Preprocessors run on a submitted notebook before it executes (as nbgrader's)."
-    ).tag(config=True)
-    score_preprocessors = List(
-        SCORE_PREPROCESSORS, help="Preprocessors run on an executed notebook to score it (as nbgrader's)."
-    ).tag(config=True)
     preload = List(
         ["numpy", "IPython"], help="Modules each grading zygote imports once, before it forks a process per notebook."
     ).tag(config=True)
@@ -82,6 +81,17 @@ class Grader(Configurable):
     execute_ungraded = Bool(
         False, help="Also run notebooks that have no grade cells (their outputs cannot change a score)."
     ).tag(config=True)
+
+    @property
+    def sanitize_preprocessors(self) -> list[Any]:
+        """The steps before execution: ``c.Autograde.sanitize_preprocessors``."""
+        return autograde_steps(self.config)[0]
+
+    @property
+    def score_preprocessors(self) -> list[Any]:
+        """The steps after execution: ``c.Autograde.autograde_preprocessors`` without its execute step (the
+        engine's runners execute the notebooks)."""
+        return [item for item in autograde_steps(self.config)[1] if not is_execute_step(item)]
 
 
 def load(config: Config) -> tuple[Grader, Limits]:

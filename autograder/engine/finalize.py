@@ -2,21 +2,18 @@
 
 :func:`finalize` takes the outputs a zygote returned for a :class:`~autograder.engine.prepare.Job`
 (only outputs: cells and sources stay the grader's own), runs the scoring
-preprocessors (``c.Grader.score_preprocessors``: with the grader's verdicts as
-the scores of checked cells, one commit per notebook), writes
+preprocessors (``c.Autograde.autograde_preprocessors`` after the execute step:
+with the grader's verdicts as the scores of checked cells, one commit per
+notebook, as ``nbgrader autograde`` runs them, see :mod:`autograder.plugins`), writes
 ``autograded/STUDENT/ASSIGNMENT/`` and, last of all, the completion record.
 """
 
 from __future__ import annotations
 
-import copy
 import shutil
 from typing import Any
 
 import nbformat
-from nbgrader import utils as nbgrader_utils
-from nbgrader.api import Gradebook
-from nbgrader.preprocessors import SaveAutoGrades
 
 from autograder import notebooks
 from autograder.checks import verdicts
@@ -26,90 +23,8 @@ from autograder.engine.prepare import Job, one_line, resources, run_preprocessor
 from autograder.engine.results import Status, SubmissionResult, write_record
 from autograder.errors import AutograderError
 from autograder.jail.protocol import RunResult, RunStatus
+from autograder.plugins.execute import executed_notebook, judge_run, not_run
 from autograder.settings import Grader
-
-
-class BatchedSaveAutoGrades(SaveAutoGrades):  # type: ignore[misc]
-    """nbgrader's SaveAutoGrades, committing once per notebook instead of once per cell.
-
-    A test cell the grader checked itself (``resources["verdicts"]``) scores
-    by that verdict, not by its output. Where the two disagree, the cell gets
-    one more output saying so (the feedback shows it), and the grade id goes
-    into ``resources["disagreements"]``.
-    """
-
-    def _add_score(self, cell: Any, resources: Any) -> None:
-        gid = cell.metadata["nbgrader"]["grade_id"]
-        grade = self.gradebook.find_grade(gid, self.notebook_id, self.assignment_id, self.student_id)
-        own, _ = nbgrader_utils.determine_grade(cell, self.log)
-        verdict = resources.get("verdicts", {}).get(gid)
-        if verdict is not None and cell.cell_type == "code" and not nbgrader_utils.is_solution(cell):
-            if own and not verdict.passed:
-                resources["disagreements"].append(gid)
-                cell.outputs.append(
-                    nbformat.v4.new_output(
-                        "error",
-                        ename="GraderCheck",
-                        evalue=verdict.reason,
-                        traceback=[f"The grader's own check of this cell failed: {verdict.reason}"],
-                    )
-                )
-            elif verdict.passed and own != grade.max_score:
-                note = "The grader's own check of this cell passed; its score counts, not the error above.\n"
-                cell.outputs.append(nbformat.v4.new_output("stream", name="stdout", text=note))
-            own = grade.max_score if verdict.passed else 0.0
-        grade.auto_score = own
-        grade.needs_manual_grade = grade.manual_score is not None or grade.auto_score is None
-
-    def preprocess(self, nb: Any, resources: Any) -> Any:
-        info = resources["nbgrader"]
-        self.notebook_id, self.assignment_id = info["notebook"], info["assignment"]
-        self.student_id, self.db_url = info["student"], info["db_url"]
-        self.gradebook = Gradebook(self.db_url)
-        with self.gradebook:
-            session = self.gradebook.db
-            commit = session.commit
-            session.commit = lambda: None
-            try:
-                nb, resources = super(SaveAutoGrades, self).preprocess(nb, resources)
-            finally:
-                session.commit = commit
-            session.commit()
-        return nb, resources
-
-
-def _not_run(nb: dict[str, Any], reason: str) -> Any:
-    """The sanitized notebook with every code cell showing why it did not run (so tests score 0)."""
-    node = nbformat.from_dict(nb)
-    for cell in node.cells:
-        if cell.cell_type == "code":
-            cell.outputs = [nbformat.v4.new_output("error", ename="NotRun", evalue=reason, traceback=[reason])]
-    return node
-
-
-def _executed(sanitized: dict[str, Any], returned: dict[str, Any] | None) -> Any | None:
-    """The notebook that was sent, with the outputs the child returned; None if they do not fit it.
-
-    Only outputs and execution counts are taken from the child (which student code could have
-    forged), and the result must be a valid notebook: cells, their metadata and their sources are
-    the grader's own.
-    """
-    try:
-        theirs = returned["cells"] if isinstance(returned, dict) else None
-        node = nbformat.from_dict(copy.deepcopy(sanitized))
-        if not isinstance(theirs, list) or len(theirs) != len(node.cells):
-            return None
-        for cell, other in zip(node.cells, theirs, strict=True):
-            if not isinstance(other, dict) or other.get("cell_type") != cell.cell_type:
-                return None
-            if cell.cell_type == "code":
-                count = other.get("execution_count")
-                cell.execution_count = count if isinstance(count, int) and not isinstance(count, bool) else None
-                cell.outputs = [nbformat.from_dict(o) for o in other.get("outputs", [])]
-        nbformat.validate(node)
-    except Exception:
-        return None
-    return node
 
 
 def _diagnose(name: str, nb: Any, expected: set[str], limits_note: str) -> tuple[list[str], Status | None]:
@@ -174,23 +89,18 @@ def finalize(
         run = runs.get(name) or RunResult.failed("not executed")
         if name in job.skip:
             nb = nbformat.from_dict(sanitized)
-        elif run.status is RunStatus.OK and (executed := _executed(sanitized, run.notebook)) is not None:
-            nb = executed
         else:
-            if run.status is RunStatus.OK:  # it ran, but what came back is not this notebook with outputs
-                run = RunResult.failed("its results came back altered")
-            reason = f"{name}: {run.message or run.status}"
-            messages.append(reason)
-            status = Status.TIMEOUT if run.status is RunStatus.TIMEOUT else Status.ERROR
-            nb = _not_run(sanitized, reason)
+            nb, failure = executed_notebook(name, sanitized, run)
+            if failure:
+                messages.append(failure)
+                status = Status.TIMEOUT if run.status is RunStatus.TIMEOUT else Status.ERROR
         notes, noted = _diagnose(name, nb, job.graded_cells.get(name, set()), limits_note)
         messages += notes
         if noted is not None and status is Status.GRADED:
             status = noted
         info = resources(course, job.assignment, job.student, name)
         if plan is not None and name not in job.skip:
-            observed = run.observations if run.status is RunStatus.OK else None
-            info["verdicts"] = plan.judge(name, observed)
+            info["verdicts"] = judge_run(plan, name, run)
             info["disagreements"] = []
         try:
             nb = run_preprocessors(score, nb, info, course.config)
@@ -199,7 +109,7 @@ def finalize(
             messages.append(reason)
             status = Status.ERROR
             info = resources(course, job.assignment, job.student, name)
-            nb = run_preprocessors(score, _not_run(sanitized, reason), info, course.config)
+            nb = run_preprocessors(score, not_run(sanitized, reason), info, course.config)
         suspect += [f"{name}/{gid}" for gid in info.get("disagreements", [])]
         notebooks.write(nb, out_dir / f"{name}.ipynb")
         scored[name] = nb

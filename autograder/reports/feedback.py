@@ -20,7 +20,6 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbformat import NotebookNode
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades, NbGraderPreprocessor
 from traitlets import Bool, Unicode
@@ -29,6 +28,7 @@ from traitlets.config import Configurable
 from autograder.course import Course
 from autograder.engine.release import last_line
 from autograder.engine.results import RECORD_NAME
+from autograder.plugins import FEEDBACK_PREPROCESSORS
 from autograder.reports.model import is_pending
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,11 @@ class HideHiddenTests(ClearHiddenTests):  # type: ignore[misc]
     """
 
     placeholder = Unicode(HIDDEN_PLACEHOLDER, help="The line that stands for a removed hidden region.").tag(config=True)
+
+    def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
+        if not StudentFeedback(config=self.config).hide_hidden_tests:
+            return nb, resources
+        return super().preprocess(nb, resources)  # type: ignore[no-any-return]
 
     def preprocess_cell(
         self, cell: NotebookNode, resources: dict[str, Any], cell_index: int
@@ -138,19 +143,12 @@ class WrapMessages(NbGraderPreprocessor):  # type: ignore[misc]
         return nb, resources
 
 
-def hide_hidden_tests(course: Course) -> bool:
-    """The course's ``StudentFeedback.hide_hidden_tests`` setting."""
-    return bool(StudentFeedback(config=course.config).hide_hidden_tests)
-
-
 def feedback_course(course: Course) -> Course:
-    """The course with ``GenerateFeedback.preprocessors`` set to ours."""
+    """The course with ``GenerateFeedback.preprocessors`` as its config sets them (as ``nbgrader
+    generate_feedback`` runs them), or :data:`autograder.plugins.FEEDBACK_PREPROCESSORS`."""
     config = copy.deepcopy(course.config)
-    preprocessors: list[type] = [FeedbackGrades]
-    if hide_hidden_tests(course):
-        preprocessors.append(HideHiddenTests)
-    preprocessors += [CSSHTMLHeaderPreprocessor, WrapMessages]
-    config.GenerateFeedback.preprocessors = preprocessors
+    if "preprocessors" not in config.GenerateFeedback:
+        config.GenerateFeedback.preprocessors = list(FEEDBACK_PREPROCESSORS)
     return dataclasses.replace(course, config=config)
 
 

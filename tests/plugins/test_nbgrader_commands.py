@@ -1,0 +1,167 @@
+"""nbgrader's own commands, with the course's configuration, grade as ``autograder`` does.
+
+Two identical copies of the course with a few students: one graded by the real
+``nbgrader autograde`` (and its feedback by ``nbgrader generate_feedback``), the
+other by ``autograder grade`` (and ``autograder report``). The gradebooks must
+agree cell by cell; student code must have run in the sandbox; the feedback
+pages must hold no hidden test.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from nbgrader.api import Gradebook
+
+from autograder import notebooks
+from autograder.course import Course
+from autograder.plugins import AUTOGRADE_PREPROCESSORS, EXECUTE
+from autograder.samples import Variant, reference_answers
+from autograder.settings import Grader, autograde_steps, is_execute_step
+from demo.cohort import SAMPLE_COHORT
+from tests.helpers import ROOT, SOURCE, released_course, run_cli
+from tests.reports.test_report import hidden_names, text_of
+
+BIN = Path(sys.executable).parent
+STUDENTS = ("ada_reference", "ben_untouched_stub", "cai_forgets_zero_grad", "eli_relu_pairs_mixed")
+SPY = "zed_spies"
+SPY_CODE = """
+import os as _os, socket as _socket
+print(f"uid={_os.getuid()} host={_socket.gethostname()}")
+try:
+    open(SECRET).read()
+    print("read the course's source notebook")
+except OSError as _exc:
+    print(f"cannot read the course's files: {type(_exc).__name__}")
+open("written-by-student.txt", "w").write("left behind")
+"""
+
+Scores = dict[tuple[str, str, str], tuple[float, bool]]
+
+
+def nbgrader(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The real ``nbgrader`` command, as an instructor runs it in the course root."""
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    return subprocess.run(
+        [str(BIN / "nbgrader"), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=900, check=False
+    )
+
+
+def cohort(root: Path) -> list[Variant]:
+    """Some of the sample cohort, and a student whose answer spies on the machine it runs on."""
+    reference = reference_answers(SOURCE)["task2_relu"]["triple_relu"]
+    secret = str(root / "source" / "week3" / "task2_relu.ipynb")
+    spy = SPY_CODE.replace("SECRET", repr(secret)) + reference
+    return [v for v in SAMPLE_COHORT if v.student in STUDENTS] + [
+        Variant(SPY, answers={"task2_relu": {"triple_relu": spy}})
+    ]
+
+
+def gradebook_scores(course: Course) -> Scores:
+    """Every grade of week 3: ``{(student, notebook, grade id): (score, needs manual grade)}``."""
+    found: Scores = {}
+    with Gradebook(course.gradebook_url()) as gb:
+        for submission in gb.assignment_submissions("week3"):
+            for nb in submission.notebooks:
+                for grade in nb.grades:
+                    found[(submission.student.id, nb.name, grade.name)] = (grade.score, grade.needs_manual_grade)
+    return found
+
+
+@dataclass(frozen=True)
+class Graded:
+    by_nbgrader: Course
+    by_autograder: Course
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory: pytest.TempPathFactory) -> Graded:
+    base = tmp_path_factory.mktemp("commands")
+    courses = []
+    for name in ("nbgrader", "autograder"):
+        root = base / name
+        courses.append(released_course(root, cohort(root)))
+    by_nbgrader, by_autograder = courses
+    done = nbgrader("autograde", "week3", cwd=by_nbgrader.root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    done = nbgrader("generate_feedback", "week3", cwd=by_nbgrader.root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    done = run_cli("grade", "week3", cwd=by_autograder.root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    done = run_cli("report", "week3", cwd=by_autograder.root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return Graded(by_nbgrader, by_autograder)
+
+
+def test_the_engine_reads_nbgraders_lists_minus_the_execute_step() -> None:
+    """One source of truth: ``autograder grade`` scores with the course's ``Autograde`` lists."""
+    config = Course.load(ROOT).config
+    sanitize, autograde = autograde_steps(config)
+    assert autograde == list(config.Autograde.autograde_preprocessors) == AUTOGRADE_PREPROCESSORS
+    assert [item for item in autograde if is_execute_step(item)] == [EXECUTE]
+    grader = Grader(config=config)
+    assert grader.score_preprocessors == [item for item in autograde if item != EXECUTE]
+    from nbgrader.converters.autograde import Autograde
+
+    stock = Autograde(config=config)
+    assert grader.sanitize_preprocessors == sanitize == list(stock.sanitize_preprocessors)
+    assert list(stock.autograde_preprocessors) == autograde
+
+
+@pytest.mark.slow
+def test_nbgrader_autograde_scores_every_cell_as_autograder_grade(graded: Graded) -> None:
+    theirs, ours = gradebook_scores(graded.by_nbgrader), gradebook_scores(graded.by_autograder)
+    assert set(theirs) == set(ours) and len({student for student, _, _ in ours}) == len(STUDENTS) + 1
+    differ = {key: (theirs[key], ours[key]) for key in ours if theirs[key] != ours[key]}
+    assert not differ, f"nbgrader autograde vs autograder grade: {differ}"
+
+    def total(student: str) -> float:
+        return sum(score for (who, _, _), (score, _) in theirs.items() if who == student)
+
+    assert total("ben_untouched_stub") == 0
+    assert total("cai_forgets_zero_grad") < total("ada_reference")
+    assert total("eli_relu_pairs_mixed") < total("ada_reference")
+    with Gradebook(graded.by_nbgrader.gradebook_url()) as gb:  # the reference gets every automatic point
+        submission = gb.find_submission("week3", "ada_reference")
+        automatic = [g for nb in submission.notebooks for g in nb.grades if g.auto_score is not None]
+        assert automatic and all(g.auto_score == g.max_score for g in automatic)
+
+
+@pytest.mark.slow
+def test_student_code_runs_in_the_sandbox_under_nbgrader_autograde(graded: Graded) -> None:
+    folder = graded.by_nbgrader.autograded_dir("week3", SPY)
+    nb = notebooks.read(folder / "task2_relu.ipynb")
+    [cell] = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "triple_relu"]
+    printed = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+    assert "host=sandbox" in printed, printed
+    if os.geteuid() == 0:
+        assert f"uid={Grader().sandbox_uid}" in printed, printed
+    assert "cannot read the course's files: FileNotFoundError" in printed, printed
+    assert "read the course's source notebook" not in printed
+    # deliberately unlike stock nbgrader (its test_side_effects): what student code writes stays in the sandbox
+    assert not list(graded.by_nbgrader.root.rglob("written-by-student.txt"))
+
+
+@pytest.mark.slow
+def test_nbgrader_generate_feedback_shows_no_hidden_test(graded: Graded) -> None:
+    names = hidden_names()
+    for student in (*STUDENTS, SPY):
+        theirs = graded.by_nbgrader.root / "feedback" / student / "week3"
+        ours = graded.by_autograder.root / "feedback" / student / "week3"
+        pages = sorted(p.name for p in theirs.glob("*.html"))
+        assert pages == sorted(f"{p.stem}.html" for p in SOURCE.glob("*.ipynb")), student
+        for name in pages:
+            text = text_of(theirs / name)
+            assert "BEGIN HIDDEN TESTS" not in text and "HIDDEN TESTS" not in text, f"{student}/{name}"
+            leaked = sorted(n for n in names if re.search(rf"\b{n}\b", text))
+            assert not leaked, f"{student}/{name}: hidden test code {leaked}"
+            score_lines = [line for line in text.splitlines() if line.strip().startswith("Score:")]
+            assert score_lines == [
+                line for line in text_of(ours / name).splitlines() if line.strip().startswith("Score:")
+            ], f"{student}/{name}: the scores shown differ from autograder report's"
