@@ -30,6 +30,7 @@ from autograder.engine.results import (
     Status,
 )
 from autograder.reports.model import Cohort, Submission, load_cohort
+from autograder.reports.sanitize import csv_cell
 
 # grades.csv: the column names of autograder.engine.results, with the task columns after the status.
 COL_TOTAL = COL_SCORE
@@ -105,14 +106,19 @@ def grades_row(cohort: Cohort, sub: Submission) -> dict[str, str]:
 
 
 def write_rows(path: Path, header: Sequence[str], rows: Iterable[Sequence[str] | dict[str, str]]) -> Path:
-    """Write a CSV atomically (a temporary file, then a rename)."""
+    """Write a CSV atomically (a temporary file, then a rename); no cell can start a spreadsheet formula.
+
+    Every cell goes through :func:`autograder.reports.sanitize.csv_cell`: student ids, names and
+    messages that start with ``= + - @``, a tab or a carriage return get a leading ``'``; numbers stay.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     with tmp.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(header)
+        writer.writerow([csv_cell(cell) for cell in header])
         for row in rows:
-            writer.writerow([row.get(col, "") for col in header] if isinstance(row, dict) else row)
+            cells = [row.get(col, "") for col in header] if isinstance(row, dict) else row
+            writer.writerow([csv_cell(cell) for cell in cells])
     tmp.replace(path)
     return path
 

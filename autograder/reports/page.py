@@ -32,6 +32,7 @@ from autograder.engine.results import Status
 from autograder.reports.feedback import FeedbackOutcome
 from autograder.reports.model import Cohort, passed
 from autograder.reports.page_template import TEMPLATE
+from autograder.reports.sanitize import CSP_META
 
 # Failure messages are grouped after replacing each number with "#" (a run of numbers,
 # as in a printed list, becomes "#, …"), so "it was 1.4628" and "it was 1.5" count as one
@@ -223,7 +224,8 @@ def render(summary: dict[str, Any], feedback_links: dict[str, list[tuple[str, st
     env.filters["number"] = number
     env.filters["percent"] = percent
     page = env.from_string(TEMPLATE)
-    return page.render(s=summary, links=feedback_links, images=images, data=Markup(json_for_html(summary)))
+    html = page.render(s=summary, links=feedback_links, images=images, data=Markup(json_for_html(summary)))
+    return html.replace("<head>", "<head>\n" + CSP_META, 1)  # first in <head>: it covers all that follows
 
 
 def write_index(cohort: Cohort, path: Path, outcomes: Sequence[FeedbackOutcome]) -> Path:
