@@ -81,6 +81,19 @@ class Grader(Configurable):
     execute_ungraded = Bool(
         False, help="Also run notebooks that have no grade cells (their outputs cannot change a score)."
     ).tag(config=True)
+    max_notebook_bytes = Int(
+        20_000_000, help="Largest notebook (bytes) the grader reads; a larger one is not read and scores 0."
+    ).tag(config=True)
+    max_json_depth = Int(64, help="Deepest JSON nesting of a notebook the grader parses (checked before parsing).").tag(
+        config=True
+    )
+    max_cells = Int(2000, help="Most cells a notebook may have to be graded (counted before parsing).").tag(config=True)
+    max_file_bytes = Int(
+        20_000_000, help="Largest other file of a submission taken to the sandbox; a larger one is left out."
+    ).tag(config=True)
+    max_submission_files = Int(
+        1000, help="Most files and folders of one submission the grader looks at; beyond, the rest is refused."
+    ).tag(config=True)
 
     @property
     def sanitize_preprocessors(self) -> list[Any]:

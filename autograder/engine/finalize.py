@@ -78,8 +78,8 @@ def finalize(
     if out_dir.exists():
         shutil.rmtree(out_dir)
     out_dir.mkdir(parents=True)
-    messages = list(job.problems.values())
-    status = Status.ERROR if job.problems else Status.GRADED
+    messages = list(job.problems.values()) + job.refused
+    status = Status.ERROR if job.problems or job.refused else Status.GRADED
     messages += job.notes
     suspect: list[str] = []
     scored: dict[str, Any] = {}

@@ -23,7 +23,7 @@ import logging
 import os
 import re
 import stat
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
@@ -61,11 +61,12 @@ class Intake:
     refused: dict[str, str] = field(default_factory=dict)
     """What was not taken, by relative path: what it is (symbolic link, FIFO, ...)."""
 
-    def messages(self) -> list[str]:
-        """One line per refused entry, naming it."""
+    def messages(self, *, besides: Collection[str] = ()) -> list[str]:
+        """One line per refused entry, naming it (except those in ``besides``, reported another way)."""
         return [
             f"{path} was refused: it is {what}, and a submission holds only plain files"
             for path, what in self.refused.items()
+            if path not in besides
         ]
 
 
@@ -179,6 +180,35 @@ def _read(dir_fd: int, name: str, seen: os.stat_result, limit: int) -> bytes | N
             left -= len(chunk)
         data = b"".join(chunks)
         return data if len(data) <= limit else None
+    finally:
+        os.close(fd)
+
+
+class NotPlain(Exception):
+    """A name that is not a plain file: the message says what it is (``a symbolic link``, ...)."""
+
+
+def read_plain(path: Path, limit: int) -> bytes:
+    """The bytes of one plain file, read as :func:`take` reads (no link followed, no FIFO opened).
+
+    Raises ``FileNotFoundError`` if there is none, :class:`NotPlain` if it is anything but a plain
+    file (or a folder on the way is a link) or holds more than ``limit`` bytes.
+    """
+    try:
+        fd = os.open(path.parent, DIR_FLAGS)
+    except OSError as exc:
+        if os.path.islink(path.parent):
+            raise NotPlain("in a folder that is a symbolic link") from None
+        raise exc
+    try:
+        info = os.stat(path.name, dir_fd=fd, follow_symlinks=False)
+        what = kind(info.st_mode, info.st_nlink) or ("a folder" if stat.S_ISDIR(info.st_mode) else None)
+        if what is None and info.st_size > limit:
+            what = f"larger than {limit} bytes"
+        data = None if what else _read(fd, path.name, info, limit)
+        if data is None:
+            raise NotPlain(what or "a file that changed while it was read")
+        return data
     finally:
         os.close(fd)
 

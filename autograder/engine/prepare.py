@@ -18,19 +18,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import nbformat
 from nbgrader.converters.autograde import Autograde
 from nbgrader.utils import find_all_files, parse_utc
 from traitlets.config import Config
 
 from autograder.checks import verdicts
 from autograder.course import Course
-from autograder.engine import gradebook
+from autograder.engine import gradebook, intake
 from autograder.errors import AutograderError
 from autograder.jail.protocol import Probe
 from autograder.settings import Grader
 
-MAX_EXTRA_FILE_BYTES = 20_000_000
 TIMESTAMP_FILE = "timestamp.txt"
 
 
@@ -64,6 +62,8 @@ class Job:
     """The grader's probes to run in each notebook (see :mod:`autograder.checks.verdicts`)."""
     timestamp: str | None = None
     """When the student submitted (``timestamp.txt``, ISO 8601 in UTC), if known."""
+    refused: list[str] = field(default_factory=list)
+    """Entries of the submission folder that were not taken (links, FIFOs, ...), each named: status ``error``."""
 
 
 def resources(course: Course, assignment: str, student: str, name: str) -> dict[str, Any]:
@@ -100,9 +100,11 @@ def read_timestamp(folder: Path) -> datetime.datetime | None:
     """
     path = folder / TIMESTAMP_FILE
     try:
-        text = path.read_text(errors="replace").strip()
+        text = intake.read_plain(path, 4096).decode("utf-8", "replace").strip()  # no link followed, no FIFO opened
     except FileNotFoundError:
         return None
+    except intake.NotPlain as exc:
+        raise Refused(f"{TIMESTAMP_FILE} cannot be read: it is {exc}") from None
     except OSError as exc:
         raise Refused(f"{TIMESTAMP_FILE} cannot be read: {exc.strerror}") from None
     if not text:
@@ -127,13 +129,21 @@ def source_files(course: Course, assignment: str) -> dict[str, bytes]:
     return {relative: path.read_bytes() for relative, path in found.items() if relative not in excluded}
 
 
-def submission_files(course: Course, folder: Path) -> dict[str, bytes]:
-    """The submission's own non-notebook files (regular files up to :data:`MAX_EXTRA_FILE_BYTES`)."""
-    return {
-        relative: path.read_bytes()
-        for relative, path in other_files(course, folder).items()
-        if path.is_file() and not path.is_symlink() and path.stat().st_size <= MAX_EXTRA_FILE_BYTES
-    }
+def take(course: Course, folder: Path) -> intake.Intake:
+    """The submission folder's plain files (see :mod:`autograder.engine.intake`), within ``c.Grader``'s limits."""
+    grader = Grader(config=course.config)
+    return intake.take(
+        folder,
+        max_notebook_bytes=grader.max_notebook_bytes,
+        max_file_bytes=grader.max_file_bytes,
+        max_files=grader.max_submission_files,
+        ignore=course.coursedir.ignore,
+    )
+
+
+def submission_files(taken: intake.Intake) -> dict[str, bytes]:
+    """The submission's own non-notebook files, as taken (plain files within ``c.Grader.max_file_bytes``)."""
+    return {relative: data for relative, data in taken.files.items() if not relative.endswith(".ipynb")}
 
 
 def prepare(
@@ -148,6 +158,11 @@ def prepare(
     folder = course.submitted_path(assignment, student)
     timestamp = read_timestamp(folder)
     job = Job(student=student, assignment=assignment, timestamp=timestamp.isoformat() if timestamp else None)
+    taken = take(course, folder)
+    grader = Grader(config=course.config)
+    large = sorted(p for p in taken.oversized if not p.endswith(".ipynb") or "/" in p)
+    if large:
+        job.notes.append(f"files over c.Grader.max_file_bytes were left out: {', '.join(large)}")
     with gradebook.open_gradebook(course) as gb:
         gb.update_or_create_student(student)
         if timestamp:
@@ -157,24 +172,38 @@ def prepare(
         source_notebooks = gb.find_assignment(assignment).notebooks
         names = [nb.name for nb in source_notebooks]
         job.graded_cells = {nb.name: {cell.name for cell in nb.grade_cells} for nb in source_notebooks}
-    strays = sorted(p.name for p in folder.glob("*.ipynb") if p.stem not in names)
+    job.refused = taken.messages(besides=[f"{name}.ipynb" for name in names])
+    strays = sorted(p for p in [*taken.files, *taken.oversized] if "/" not in p and p.endswith(".ipynb"))
+    strays = [p for p in strays if p.removesuffix(".ipynb") not in names]
     if strays:
         job.notes.append(f"notebooks that are not part of {assignment} were ignored: {', '.join(strays)}")
     for name in names:
-        path = folder / f"{name}.ipynb"
-        if not path.is_file():
-            job.problems[name] = f"{name}.ipynb is missing from the submission"
+        file = f"{name}.ipynb"
+        if file in taken.refused:
+            job.problems[name] = f"{file} was refused: it is {taken.refused[file]}"
+            continue
+        if file in taken.oversized:
+            job.problems[name] = (
+                f"{file} is {taken.oversized[file]} bytes, over the limit of {grader.max_notebook_bytes} "
+                "(c.Grader.max_notebook_bytes): it was not read"
+            )
+            continue
+        if file not in taken.files:
+            job.problems[name] = f"{file} is missing from the submission"
             continue
         try:
-            nb = nbformat.read(str(path), as_version=nbformat.NO_CONVERT)
-            if nb.get("nbformat") != 4:
-                raise ValueError("not an nbformat 4 notebook")
+            nb = intake.read_notebook(
+                file, taken.files[file], max_json_depth=grader.max_json_depth, max_cells=grader.max_cells
+            )
+        except intake.OverLimit as exc:
+            job.problems[name] = str(exc)
+            continue
         except Exception as exc:
             job.problems[name] = f"{name}.ipynb could not be read: {one_line(exc)}"
             continue
         try:
             nb = run_preprocessors(
-                Grader(config=course.config).sanitize_preprocessors,
+                grader.sanitize_preprocessors,
                 nb,
                 resources(course, assignment, student, name),
                 course.config,
@@ -186,5 +215,5 @@ def prepare(
                 job.probes[name] = plan.probes(name)
         except Exception as exc:
             job.problems[name] = f"{name}.ipynb has damaged nbgrader cells (duplicated or altered): {one_line(exc)}"
-    job.files = submission_files(course, folder) | source_files(course, assignment)
+    job.files = submission_files(taken) | source_files(course, assignment)
     return job

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import socket
 import stat
 import threading
@@ -13,7 +15,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from autograder.course import Course
 from autograder.engine.intake import Intake, OverLimit, json_shape, read_notebook, take
+from autograder.engine.prepare import Job, Refused, prepare
+from autograder.samples import Variant
+from tests.helpers import released_course
 
 LIMITS = {"max_notebook_bytes": 1_000_000, "max_file_bytes": 1_000_000, "max_files": 100}
 SECRET = b"the course's answer key\n"
@@ -190,3 +196,106 @@ def test_an_oversized_notebook_is_never_read(folder: Path) -> None:
     (folder / "task1.ipynb").write_bytes(notebook_bytes(10) + b" " * 5000)
     intake = taken(folder, max_notebook_bytes=4096)
     assert "task1.ipynb" not in intake.files and intake.oversized["task1.ipynb"] > 4096
+
+
+# In the grader: prepare() takes the submission through the intake.
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory: pytest.TempPathFactory) -> Course:
+    """A released week3 course with one honest stub submission to copy from."""
+    return released_course(tmp_path_factory.mktemp("intake"), [Variant("template", base="stub")])
+
+
+def submit(course: Course, student: str) -> Path:
+    """A copy of the stub submission under ``student``'s name."""
+    folder = course.submitted_path("week3", student)
+    if folder.exists():
+        shutil.rmtree(folder)
+    shutil.copytree(course.submitted_path("week3", "template"), folder)
+    return folder
+
+
+def prepared(course: Course, student: str) -> Job:
+    """``prepare`` for one student, failing the test if it does not return within a minute (a FIFO blocks)."""
+    out: list[Job | BaseException] = []
+
+    def run() -> None:
+        try:
+            out.append(prepare(course, "week3", student))
+        except BaseException as exc:  # handed back to the test
+            out.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(60)
+    assert out, "prepare() did not return: it waited on something it should never have opened"
+    if isinstance(out[0], BaseException):
+        raise out[0]
+    return out[0]
+
+
+def test_a_symlink_to_a_course_file_never_reaches_the_sandbox(course: Course) -> None:
+    """The issue's attack: a link beside the notebooks to the source notebook (solutions and hidden tests)."""
+    folder = submit(course, "links_source")
+    source = course.source_path("week3") / "task2_relu.ipynb"
+    (folder / "answers.json").symlink_to(source)
+    job = prepared(course, "links_source")
+    assert "answers.json" not in job.files
+    assert source.read_bytes() not in job.files.values()
+    assert job.refused == ["answers.json was refused: it is a symbolic link, and a submission holds only plain files"]
+    assert sorted(job.notebooks) == ["task1_fitting", "task2_relu", "task3_architectures"], "the rest is graded"
+
+
+def test_a_hard_link_to_a_course_file_never_reaches_the_sandbox(course: Course) -> None:
+    folder = submit(course, "hard_links_source")
+    source = course.source_path("week3") / "task2_relu.ipynb"
+    os.link(source, folder / "answers.json")
+    job = prepared(course, "hard_links_source")
+    assert source.read_bytes() not in job.files.values()
+    assert job.refused and "answers.json" in job.refused[0] and "hard link" in job.refused[0]
+
+
+def test_a_symlinked_notebook_is_refused_by_name(course: Course) -> None:
+    folder = submit(course, "links_notebook")
+    (folder / "task2_relu.ipynb").unlink()
+    (folder / "task2_relu.ipynb").symlink_to(course.source_path("week3") / "task2_relu.ipynb")
+    job = prepared(course, "links_notebook")
+    assert "task2_relu" not in job.notebooks
+    assert job.problems["task2_relu"] == "task2_relu.ipynb was refused: it is a symbolic link"
+    assert "task1_fitting" in job.notebooks
+
+
+def test_a_fifo_as_timestamp_is_that_students_error_not_a_stalled_grader(course: Course) -> None:
+    folder = submit(course, "fifo_timestamp")
+    os.mkfifo(folder / "timestamp.txt")
+    with pytest.raises(Refused, match=r"timestamp\.txt cannot be read: it is a FIFO"):
+        prepared(course, "fifo_timestamp")
+
+
+@pytest.mark.parametrize(
+    ("kind", "says"),
+    [
+        (
+            "oversized",
+            r"task2_relu.ipynb is \d+ bytes, over the limit of 20000000 \(c.Grader.max_notebook_bytes\): "
+            "it was not read",
+        ),
+        ("deep", r"task2_relu.ipynb is nested \d+ levels deep, over the limit of 64 \(c.Grader.max_json_depth\)"),
+        ("many_cells", r"task2_relu.ipynb has 1000000 cells, over the limit of 2000 \(c.Grader.max_cells\)"),
+    ],
+)
+def test_hostile_notebooks_are_refused_fast_and_by_name(course: Course, kind: str, says: str) -> None:
+    folder = submit(course, kind)
+    path = folder / "task2_relu.ipynb"
+    if kind == "oversized":
+        path.write_bytes(path.read_bytes()[:-2] + b" " * 20_000_001 + b"}\n")
+    elif kind == "deep":
+        path.write_bytes(path.read_bytes()[:-2] + b', "x": ' + b"[" * 500_000 + b"]" * 500_000 + b"}\n")
+    else:  # the smallest cells there are, to stay under the size limit
+        path.write_bytes(b'{"cells":[' + b",".join([b"{}"] * 1_000_000) + b'],"nbformat":4,"nbformat_minor":5}')
+    started = time.perf_counter()
+    job = prepared(course, kind)
+    assert re.fullmatch(says, job.problems["task2_relu"]), job.problems
+    assert "task1_fitting" in job.notebooks
+    assert time.perf_counter() - started < 5
