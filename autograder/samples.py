@@ -8,6 +8,7 @@ cohort, the benchmarks and the test catalogues are all built this way.
 
 from __future__ import annotations
 
+import ast
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -75,3 +76,17 @@ def build_cohort(variants: list[Variant], *, course_root: Path, assignment: str)
         )
         for v in variants
     ]
+
+
+def stock_config(text: str) -> str:
+    """A course's ``nbgrader_config.py`` as stock nbgrader would have it: every setting that hands one of
+    nbgrader's own steps to ``autograder`` (a value naming an ``autograder.`` class) left out.
+
+    For comparisons with stock nbgrader (the parity test, the benchmark): the rest of the course's
+    configuration stays, so both grade the same assignment in the same way but for the engine.
+    """
+    tree = ast.parse(text)
+    tree.body = [
+        node for node in tree.body if not (isinstance(node, ast.Assign) and "autograder." in ast.unparse(node.value))
+    ]
+    return ast.unparse(tree) + "\n"

@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from autograder.course import Course  # noqa: E402
 from autograder.engine.release import generate_release  # noqa: E402
-from autograder.samples import Variant, build_cohort  # noqa: E402
+from autograder.samples import Variant, build_cohort, stock_config  # noqa: E402
 from demo.cohort import SAMPLE_COHORT  # noqa: E402
 
 
@@ -158,6 +158,8 @@ def main(argv: list[str]) -> int:
         )
         if not args.skip_stock:
             stock_dir = make_course(Path(tmp) / "stock", cohort(n))
+            config = stock_dir / "nbgrader_config.py"
+            config.write_text(stock_config(config.read_text()))  # stock nbgrader, not ours through its commands
             stock_s, stock_mem = timed([str(bindir / "nbgrader"), "autograde", "week3"], stock_dir)
             print(f"stock: {stock_s:8.1f} s  {stock_s / n:6.2f} s/submission  peak memory {stock_mem / 2**20:6.0f} MiB")
             print(f"speed-up of ours over stock nbgrader: {stock_s / ours_s:.1f}x")

@@ -20,7 +20,7 @@ from autograder import notebooks
 from autograder.course import Course
 from autograder.engine.grade import grade
 from autograder.engine.results import RECORD_NAME, Status, SubmissionResult, read_record
-from autograder.samples import Variant, build_cohort
+from autograder.samples import Variant, build_cohort, stock_config
 from demo.cohort import SAMPLE_COHORT
 from tests.helpers import released_course
 
@@ -252,6 +252,9 @@ def test_scores_are_identical_to_stock_nbgrader(tmp_path: Path) -> None:
     grade(ours, "week3")
     stock = released_course(tmp_path / "stock")
     build_cohort(cohort, course_root=stock.root, assignment="week3")
+    config = stock.root / "nbgrader_config.py"
+    config.write_text(stock_config(config.read_text()))
+    assert "autograder.plugins" not in config.read_text() and "c.Grader.checks" in config.read_text()
     nbgrader = Path(sys.executable).parent / "nbgrader"
     subprocess.run([str(nbgrader), "autograde", "week3"], cwd=stock.root, check=True, capture_output=True, timeout=600)
     for variant in cohort:
