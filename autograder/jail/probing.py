@@ -214,6 +214,113 @@ def move_slider(fn: Any, index: int, value: float) -> dict[str, Any]:
     return seen
 
 
+# --- arguments as plain data (both sides decode them the same way) -------------------------------
+
+
+class Source:
+    """A function argument given as source text (e.g. a loss), built from plain-data ``env`` on each side.
+
+    ``source`` is an expression (usually a lambda) evaluated with ``torch``,
+    ``np`` and the decoded ``env`` in scope.
+    """
+
+    def __init__(self, source: str, env: dict[str, Any], shown: str = "") -> None:
+        self.source, self.env, self.shown = source, env, shown or source
+
+    def __repr__(self) -> str:
+        return self.shown
+
+
+class _Shown:
+    """A decoded :class:`Source` function: calls it, and shows as its short name in messages."""
+
+    def __init__(self, fn: Any, shown: str) -> None:
+        self.fn, self.shown = fn, shown
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.fn(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return self.shown
+
+
+def encode(value: Any) -> Any:
+    """``value`` (numbers, text, tensors, arrays, lists, tuples, dicts, :class:`Source`) as plain JSON data."""
+    import numpy as np
+    import torch
+
+    if value is None or type(value) in (bool, int, str):
+        return value
+    if isinstance(value, float):
+        return _number(value)
+    if isinstance(value, torch.Tensor):
+        grad = None if value.grad is None else encode(value.grad)
+        return {
+            "tensor": value.detach().tolist(),
+            "dtype": str(value.dtype).removeprefix("torch."),
+            "requires_grad": value.requires_grad,
+            "grad": grad,
+        }
+    if isinstance(value, np.ndarray):
+        return {"array": value.tolist(), "dtype": str(value.dtype)}
+    if isinstance(value, Source):
+        return {"source": value.source, "shown": value.shown, "env": {k: encode(v) for k, v in value.env.items()}}
+    if isinstance(value, tuple):
+        return {"tuple": [encode(v) for v in value]}
+    if isinstance(value, list):
+        return [encode(v) for v in value]
+    if isinstance(value, dict):
+        return {"dict": {str(k): encode(v) for k, v in value.items()}}
+    raise TypeError(f"cannot send a {type(value).__name__} as an argument")
+
+
+def decode(plain: Any) -> Any:
+    """The object :func:`encode` described: a fresh one on every call."""
+    import numpy as np
+    import torch
+
+    if isinstance(plain, list):
+        return [decode(v) for v in plain]
+    if isinstance(plain, str) and plain in ("nan", "inf", "-inf"):
+        return float(plain)
+    if not isinstance(plain, dict):
+        return plain
+    if "tensor" in plain:
+        tensor = torch.tensor(plain["tensor"], dtype=getattr(torch, plain["dtype"]))
+        if plain.get("requires_grad"):
+            tensor.requires_grad_()
+        if plain.get("grad") is not None:
+            tensor.grad = decode(plain["grad"])
+        return tensor
+    if "array" in plain:
+        return np.asarray(plain["array"], dtype=np.dtype(plain["dtype"]))
+    if "source" in plain:
+        env = {"torch": torch, "np": np, **{k: decode(v) for k, v in plain["env"].items()}}
+        fn = eval(plain["source"], env)
+        return _Shown(fn, plain.get("shown", ""))
+    if "tuple" in plain:
+        return tuple(decode(v) for v in plain["tuple"])
+    return {k: decode(v) for k, v in plain["dict"].items()}
+
+
+def call_case(fn: Any, case: dict[str, Any]) -> dict[str, Any]:
+    """Call ``fn`` on one case (``{"args", "kwargs"}``, encoded): what it returned or raised, and the arguments then."""
+    args, kwargs = decode(case["args"]), decode(case["kwargs"])
+    seen = call(fn, *args, **kwargs)
+    seen["args_after"] = [describe(a) for a in args]
+    seen["kwargs_after"] = {k: describe(v) for k, v in kwargs.items()}
+    return seen
+
+
+def run_calls(fns: dict[str, Any], inputs: dict[str, Any]) -> list[dict[str, Any]]:
+    """The student's function ``inputs["function"]`` called on each of ``inputs["cases"]``."""
+    fn = fns.get(inputs["function"])
+    if fn is None:
+        name = inputs["function"]
+        return [{"raised": "NameError", "message": f"name {name!r} is not defined"} for _ in inputs["cases"]]
+    return [call_case(fn, case) for case in inputs["cases"]]
+
+
 # --- running the probes of a notebook ------------------------------------------------------
 
 
@@ -232,6 +339,7 @@ def run_probe(spec: dict[str, Any], namespace: dict[str, Any], timeout: float) -
     probe itself becomes ``{"probe_failed": reason}``.
     """
     globals_: dict[str, Any] = {"__name__": "autograder_probe"}
+    envelope = spec["inputs"]
     previous = signal.signal(signal.SIGALRM, _on_alarm)
     stdout, stderr = sys.stdout, sys.stderr
     sys.stdout = sys.stderr = io.StringIO()
@@ -239,7 +347,9 @@ def run_probe(spec: dict[str, Any], namespace: dict[str, Any], timeout: float) -
     try:
         code = compile(spec["source"], f"<grader check {spec['name']}>", "exec", ANNOTATIONS, dont_inherit=True)
         exec(code, globals_)
-        observation = globals_[spec["name"]](namespace, spec["inputs"], sys.modules[__name__])
+        with _substituted(namespace, envelope.get("substitute", {})):
+            fns = {name: namespace.get(name) for name in envelope.get("uses", [])}
+            observation = globals_[spec["name"]](fns, envelope["inputs"], sys.modules[__name__])
         text = json.dumps(observation)
     except ProbeTimeout:
         return {"probe_failed": f"the code ran longer than {timeout:g} s while the grader checked it"}
@@ -256,6 +366,29 @@ def run_probe(spec: dict[str, Any], namespace: dict[str, Any], timeout: float) -
     if len(text) > MAX_OBSERVATION_BYTES:
         return {"probe_failed": "what the code returned was too big to check"}
     return json.loads(text)
+
+
+@contextlib.contextmanager
+def _substituted(namespace: dict[str, Any], sources: dict[str, str]) -> Iterator[None]:
+    """While a probe runs, the student's functions named in ``sources`` are the references built from them.
+
+    Each reference is compiled in a snapshot of the student's namespace, so it
+    sees the student's other definitions and nothing of the grader's; the
+    student's own function is put back afterwards. (The plan only substitutes
+    a function after that function's own checks have run.)
+    """
+    missing = [name for name in sources if name not in namespace]
+    if missing:
+        raise NameError(f"name {missing[0]!r} is not defined")
+    saved = {name: namespace[name] for name in sources}
+    try:
+        for name, source in sources.items():
+            scope = dict(namespace)
+            exec(compile(source, f"<reference {name}>", "exec", ANNOTATIONS, dont_inherit=True), scope)
+            namespace[name] = scope[name]
+        yield
+    finally:
+        namespace.update(saved)
 
 
 class ProbeSchedule:

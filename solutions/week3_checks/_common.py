@@ -1,4 +1,4 @@
-"""What the Week 3 judges share: reading observations (see :func:`autograder.jail.probing.describe`) and the data."""
+"""What the Week 3 checks share: the data, drawing cases, reading plots (see :func:`autograder.jail.probing.axes`)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import functools
 from typing import Any
 
 import numpy as np
+
+from solutions import week3
 
 
 class Fail(Exception):
@@ -29,53 +31,42 @@ def verdict(judge: Any) -> Any:
 @functools.cache
 def data() -> tuple[np.ndarray, np.ndarray]:
     """The grader's own copy of the Week 3 data ``(x, y)``, as float64 arrays of shape (20, 1)."""
-    from solutions.week3 import make_data
-
-    x, y = make_data()
-    return x.numpy().astype(float), y.numpy().astype(float)
-
-
-def returned(seen: dict[str, Any], what: str) -> dict[str, Any]:
-    """The description of what a call returned; fails if it raised."""
-    if "raised" in seen:
-        raise Fail(f"{what} raised {seen['raised']}: {seen.get('message', '')}"[:300])
-    value: dict[str, Any] = seen["returned"]
-    return value
-
-
-def as_array(described: dict[str, Any]) -> np.ndarray:
-    """A described tensor's values in its shape (NaN and infinities restored)."""
-    values = [float(v) for v in described["values"]]
-    return np.asarray(values, dtype=float).reshape(described["shape"])
-
-
-def tensor(
-    described: dict[str, Any], what: str, shape: list[int] | None = None, dtype: str | None = None
-) -> np.ndarray:
-    """The values of a returned tensor, checking that it is one (of ``shape`` and ``dtype`` if given)."""
-    if described.get("kind") != "tensor" or described.get("type") == "ndarray":
-        raise Fail(f"{what} should return a tensor; it returned a {described.get('type')}")
-    if shape is not None and list(described["shape"]) != list(shape):
-        raise Fail(f"{what} should have shape {tuple(shape)}; it has {tuple(described['shape'])}")
-    if dtype is not None and described["dtype"] != dtype:
-        raise Fail(f"{what} should have dtype {dtype}; it has {described['dtype']}")
-    return as_array(described)
-
-
-def close(got: np.ndarray, want: np.ndarray, what: str, atol: float = 1e-5, rtol: float = 1e-5) -> None:
-    if got.shape != want.shape or not np.allclose(got, want, atol=atol, rtol=rtol):
-        raise Fail(f"{what} does not give the right values")
-
-
-def number(described: dict[str, Any], what: str) -> float:
-    """A returned number (a plain number or a one-element tensor), as float."""
-    if described.get("kind") == "number":
-        return float(described["value"])
-    if described.get("kind") == "tensor" and len(described["values"]) == 1:
-        return float(described["values"][0])
-    raise Fail(f"{what} should be a number; it is a {described.get('type')}")
+    return week3.x.numpy().astype(float), week3.y.numpy().astype(float)
 
 
 def draw(rng: np.random.Generator, count: int, scale: float = 2.0) -> list[float]:
     """``count`` normal numbers for this run, rounded to 4 decimals (readable in messages)."""
     return [round(float(v), 4) for v in rng.normal(scale=scale, size=count)]
+
+
+def one_axes(seen: dict[str, Any], what: str) -> dict[str, Any]:
+    """The one axes a plot drew on; fails if it raised or drew on none or several."""
+    if "raised" in seen:
+        raise Fail(f"{what} raised {seen['raised']}: {seen.get('message', '')}"[:300])
+    if len(seen["axes"]) != 1:
+        raise Fail(f"{what} should draw on one set of axes; it drew on {len(seen['axes'])}")
+    ax: dict[str, Any] = seen["axes"][0]
+    return ax
+
+
+def scatters(ax: dict[str, Any], points: np.ndarray) -> bool:
+    for scatter in ax["scatters"]:
+        offsets = np.asarray([[float(u), float(v)] for u, v in scatter], dtype=float).reshape(-1, 2)
+        if offsets.shape == points.shape and np.allclose(offsets, points):
+            return True
+    return False
+
+
+def scatter_problem(ax: dict[str, Any], what: str) -> None:
+    """Fails unless the axes scatter the twenty data points, naming the known mistakes."""
+    x, y = data()
+    if scatters(ax, np.column_stack([x.ravel(), y.ravel()])):
+        return
+    if scatters(ax, np.column_stack([x.ravel(), week3.f(x).ravel()])):
+        why = "Likely mistake: the points scattered are f(x), the noise-free quadratic. Scatter the noisy data (x, y)."
+    elif not ax["scatters"]:
+        why = "Likely mistake: the data points were not scattered. Put the twenty points (x, y) on the same axes as "
+        why += "the curve: plt.scatter before plot_function."
+    else:
+        why = "The points scattered are not the twenty data points (x, y)."
+    raise Fail(f"{what} should scatter the twenty data points (x, y). {why}")

@@ -1,411 +1,364 @@
-"""The grader's checks of ``task2_relu``: triple_relu, its sliders and fit, and the linear swap.
-
-Probes (``probe_*``) run in the student's process and may use only their
-arguments: ``ns`` (the student's namespace), ``inputs`` and ``P``
-(:mod:`autograder.jail.probing`). Judges (``judge_*``) run in the grader.
-"""
+"""The grader's checks of ``task2_relu``: triple_relu, its sliders and fit, and the linear swap."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
+import torch
 
-from autograder.checks.verdicts import Check
-from solutions.week3_checks._common import Fail, close, data, draw, number, returned, tensor, verdict
+from autograder.checks.api import Check, call, compare, value
+from solutions import week3
+from solutions.week3_checks import mistakes as wrong
+from solutions.week3_checks._common import Fail, draw, one_axes, scatter_problem, verdict
 
-NOTEBOOK = "task2_relu"
+NB = "task2_relu"
 KEYS = ("m1", "b1", "m2", "b2", "m3", "b3")
+FIVE = torch.tensor([-2.0, -1.0, 0.0, 1.0, 2.0])
+GRID = torch.linspace(-3, 3, 61)
 
 
-def relu_sum(params: list[float], xs: np.ndarray) -> np.ndarray:
-    """The reference sum of three ReLUs (as :func:`solutions.week3.triple_relu`), in float64."""
-    return sum(
-        (np.maximum(m * xs + b, 0.0) for m, b in zip(params[0::2], params[1::2], strict=True)), np.zeros_like(xs)
-    )
+def seeded(seed: int, count: int, scale: float = 2.0) -> list[list[float]]:
+    gen = torch.Generator().manual_seed(seed)
+    return [(torch.randn(6, generator=gen) * scale).tolist() for _ in range(count)]
 
 
-def described_params(p: list[float]) -> str:
-    return ", ".join(f"{v:.3g}" for v in p)
+# --- 2a: triple_relu ------------------------------------------------------------------------------
+
+RELU_MISTAKES: dict[str, Any] = {
+    (
+        "each line should be clipped at zero before adding. Clipping the sum once gives one kink, not three."
+    ): wrong.clip_after_sum,
+    "the lines were added without clipping. Each ReLU is its line m*x + b clipped at zero; without the clipping "
+    "the sum is just one straight line.": wrong.not_clipped,
+    "the lines were clipped from above (min(y, 0)). A ReLU keeps the positive part, max(y, 0), and sets the negative "
+    "part to 0.": wrong.clip_from_above,
+    "the slopes and intercepts were paired wrongly. ReLU number i uses m_i with b_i: the pairs are (m1, b1), "
+    "(m2, b2), (m3, b3), in the order of the arguments.": wrong.PAIRS_MIXED,
+    "x was converted (for example with .float()). Leave x's dtype alone: float64 in, float64 out.": wrong.converts_x,
+}
+for _k in range(3):
+    _missing = f"ReLU number {_k + 1} (m{_k + 1}, b{_k + 1}) is missing from the sum"
+    RELU_MISTAKES[f"{_missing}: add all three."] = wrong.missing(_k)
+    for _j in (j for j in range(3) if j != _k):
+        RELU_MISTAKES[f"{_missing}: ReLU number {_j + 1} was added twice instead."] = wrong.missing(_k, _j)
+RELU_RAISED = {
+    "Boolean value of Tensor": "Python's max() (or an if) compares whole tensors. Clip element by element: "
+    "rectified_linear does it with torch.clip(y, 0.).",
+}
 
 
-def relu_mae(p: list[float]) -> float:
-    """The MAE of triple_relu with ``p`` on the grader's data, as the notebook computes it (float32 curve)."""
-    x, y = data()
-    pred = relu_sum(p, x.astype(np.float32))
-    return float(np.mean(np.abs(pred.astype(float) - y)))
+def relu_shape(got: Any, want: Any, case: Any) -> str | None:
+    if isinstance(got, tuple):
+        return (
+            "torch.max(t, 0) does not clip: it reduces along dimension 0 and returns the largest values with their "
+            "indices. A ReLU keeps each element's max with 0: rectified_linear, or torch.clip(y, 0.)."
+        )
+    if (
+        isinstance(got, np.ndarray)
+        and isinstance(want, np.ndarray)
+        and got.shape != want.shape
+        and got.size == want.size
+    ):
+        return (
+            "x was reshaped (squeeze, flatten or view). Leave x's shape alone: the three ReLUs are added element by "
+            "element, so the result has x's shape by itself."
+        )
+    return None
 
 
-def is_torch_tensor(seen: dict[str, Any], what: str) -> dict[str, Any]:
-    """What a call returned, which must be a torch tensor (the probe's own isinstance check)."""
-    out = returned(seen, what)
-    if seen.get("is_tensor") is not True:
-        raise Fail(f"{what} should return a tensor; it returned a {out.get('type')}")
+def shaped(gen: torch.Generator) -> list[Any]:
+    out = []
+    for shape in [(20, 1), (100,), (4, 5), (2, 3, 4), ()]:
+        for dtype in (torch.float32, torch.float64):
+            out.append(call(1.5, -0.5, -2.0, 1.0, 0.5, 0.25, (torch.randn(shape, generator=gen) * 2).to(dtype)))
     return out
 
 
-# --- 2a: triple_relu ----------------------------------------------------------------------------
+def drawn_shapes(rng: np.random.Generator) -> list[Any]:
+    shapes = [((7,), torch.float64), ((3, 1), torch.float32), ((), torch.float64), ((2, 2, 3), torch.float32)]
+    return [call(*draw(rng, 6), torch.tensor(np.round(rng.normal(scale=2.0, size=s), 4), dtype=d)) for s, d in shapes]
 
 
-def inputs_relu_sum(rng: np.random.Generator) -> dict[str, Any]:
-    import torch
+X = week3.x
+TENSOR_PARAMS = [torch.tensor(v) for v in (1.0, 0.0, -1.0, 0.5, 2.0, -1.0)]
 
-    five = [-2.0, -1.0, 0.0, 1.0, 2.0]
-    grid = torch.linspace(-3, 3, 61).tolist()
-    fixed = [[1.0, 0.0, 0.0, 0.0, 0.0, 0.0], [1.0, 0.0, -1.0, 0.0, 0.0, 1.0]]
-    cases = [{"p": p, "x": five} for p in fixed]
-    gen = torch.Generator().manual_seed(7)  # the hidden test's own cases
-    cases += [{"p": (torch.randn(6, generator=gen) * 2).tolist(), "x": grid} for _ in range(60)]
-    for i, pair in enumerate([(2.0, 1.0), (-1.0, 0.5), (0.5, -1.0)]):
-        p = [0.0] * 6
-        p[2 * i], p[2 * i + 1] = pair
-        cases.append({"p": p, "x": grid})
-    for _ in range(8):  # this run's own
-        cases.append({"p": draw(rng, 6), "x": np.round(rng.uniform(-4, 4, size=41), 4).tolist()})
-    # the visible asserts: both calls on the same tensor, compared with fixed values
-    wants = [[0.0, 0.0, 0.0, 1.0, 2.0], [3.0, 2.0, 1.0, 2.0, 3.0]]
-    visible = [{"p": p, "want": want} for p, want in zip(fixed, wants, strict=True)]
-    return {"cases": cases, "visible_x": five, "visible": visible}
+# --- 2b, 2c: plot_triple_relu -----------------------------------------------------------------------
 
 
-def probe_relu_sum(ns: dict[str, Any], inputs: dict[str, Any], P: Any) -> Any:
-    import torch
-
-    fn = ns.get("triple_relu")
-
-    def call(*args: Any) -> dict[str, Any]:
-        kinds = []
-
-        def run() -> Any:
-            out = fn(*args)
-            kinds.append(isinstance(out, torch.Tensor))
-            return out
-
-        seen = P.call(run)
-        seen["is_tensor"] = bool(kinds and kinds[0])
-        return seen
-
-    seen = []
-    for case in inputs["cases"]:
-        xs = torch.tensor(case["x"], dtype=torch.float32)
-        outcome = call(*case["p"], xs)
-        outcome["x_after"] = P.describe(xs)
-        seen.append(outcome)
-    shared = torch.tensor(inputs["visible_x"], dtype=torch.float32)
-    visible = [call(*case["p"], shared) for case in inputs["visible"]]
-    return {"cases": seen, "visible": visible}
+def probe_relu_plots(fns: dict[str, Any], inputs: dict[str, Any], P: Any) -> Any:
+    fn = fns["plot_triple_relu"]
+    plots = []
+    for p in inputs["cases"]:
+        plot = P.observe(lambda p=p: fn(*p))
+        plot.pop("printed", None)
+        plots.append(plot)
+    return {"sliders": P.sliders(fn), "plots": plots}
 
 
-@verdict
-def judge_relu_sum(inputs: dict[str, Any], observed: dict[str, Any]) -> None:
-    for case, seen in zip(inputs["cases"], observed["cases"], strict=True):
-        what = f"triple_relu({described_params(case['p'])}, x)"
-        out = is_torch_tensor(seen, what)
-        xs = tensor(seen["x_after"], "x").astype(np.float32)  # the notebook compares with x as it is after the call
-        got = tensor(out, what, shape=list(xs.shape), dtype="float32")
-        close(got, relu_sum(case["p"], xs), what)
-    for case, seen in zip(inputs["visible"], observed["visible"], strict=True):
-        what = f"triple_relu({described_params(case['p'])}, x)"
-        got = tensor(is_torch_tensor(seen, what), what, dtype="float32")
-        want = np.asarray(case["want"], dtype=np.float32)
-        try:
-            np.broadcast_shapes(got.shape, want.shape)
-        except ValueError:
-            raise Fail(f"{what} should have the shape of x") from None
-        if not np.allclose(got, want, atol=1e-8, rtol=1e-5):
-            raise Fail(f"{what} does not give the right values")
+def relu_curve(p: list[float], xs: np.ndarray) -> np.ndarray:
+    """The reference curve for slider values ``p`` (from :func:`solutions.week3.triple_relu`)."""
+    return week3.triple_relu(*p, torch.tensor(xs)).numpy()
 
 
-def inputs_relu_shape(rng: np.random.Generator) -> dict[str, Any]:
-    import torch
-
-    gen = torch.Generator().manual_seed(11)  # the hidden test's own cases
-    fixed = [1.5, -0.5, -2.0, 1.0, 0.5, 0.25]
-    cases = []
-    for shape in [(20, 1), (100,), (4, 5), (2, 3, 4), ()]:
-        for dtype in ("float32", "float64"):
-            xs = (torch.randn(shape, generator=gen) * 2).to(getattr(torch, dtype))
-            cases.append({"p": fixed, "x": xs.tolist(), "dtype": dtype})
-    for shape, dtype in [((7,), "float64"), ((3, 1), "float32"), ((), "float64"), ((2, 2, 3), "float32")]:
-        xs = np.round(rng.normal(scale=2.0, size=shape), 4)
-        cases.append({"p": draw(rng, 6), "x": xs.tolist(), "dtype": dtype})
-    x, _ = data()
-    return {
-        "cases": cases,
-        "x": x.tolist(),
-        "tensor_params": [[1.0, 0.0, -1.0, 0.5, 2.0, -1.0], draw(rng, 6)],
-        "float_params": [[1.0, 0.5, -1.0, 0.5, 2.0, -1.0]],
-    }
+def curves(ax: dict[str, Any]) -> list[tuple[np.ndarray, np.ndarray]]:
+    found = []
+    for line in ax["lines"]:
+        xd = np.asarray([float(v) for v in line["x"]])
+        yd = np.asarray([float(v) for v in line["y"]])
+        if xd.size >= 20 and xd.min() <= -2 and xd.max() >= 2 and xd.shape == yd.shape:
+            found.append((xd, yd))
+    return found
 
 
-def probe_relu_shape(ns: dict[str, Any], inputs: dict[str, Any], P: Any) -> Any:
-    import torch
-
-    fn = ns.get("triple_relu")
-
-    def call(*args: Any) -> dict[str, Any]:
-        kinds = []
-
-        def run() -> Any:
-            out = fn(*args)
-            kinds.append(isinstance(out, torch.Tensor))
-            return out
-
-        seen = P.call(run)
-        seen["is_tensor"] = bool(kinds and kinds[0])
-        return seen
-
-    seen = []
-    for case in inputs["cases"]:
-        xs = torch.tensor(case["x"], dtype=getattr(torch, case["dtype"]))
-        outcome = call(*case["p"], xs)
-        outcome["x_after"] = P.describe(xs)
-        seen.append(outcome)
-    x = torch.tensor(inputs["x"], dtype=torch.float32)
-    tensor_params = [call(*[torch.tensor(v) for v in p], x.clone()) for p in inputs["tensor_params"]]
-    float_params = [call(*p, x.clone()) for p in inputs["float_params"]]
-    return {"cases": seen, "tensor_params": tensor_params, "float_params": float_params}
+def plot_error(seen: dict[str, Any], what: str) -> None:
+    if "raised" in seen and "requires grad" in str(seen.get("message")):
+        raise Fail(
+            f"{what} raised {seen['raised']}. Likely mistake: plot_function cannot plot a tensor that requires "
+            "gradients: compute the curve from the slider values, or plot inside with torch.no_grad()."
+        )
 
 
-@verdict
-def judge_relu_shape(inputs: dict[str, Any], observed: dict[str, Any]) -> None:
-    for case, seen in zip(inputs["cases"], observed["cases"], strict=True):
-        xs = np.asarray(case["x"], dtype=np.dtype(case["dtype"]))
-        what = f"triple_relu({described_params(case['p'])}, x) for x of shape {xs.shape} and dtype {case['dtype']}"
-        got = tensor(is_torch_tensor(seen, what), what, shape=list(xs.shape), dtype=case["dtype"])
-        after = tensor(seen["x_after"], "x")
-        if after.shape != xs.shape or not np.array_equal(after, xs.astype(float)):
-            raise Fail(f"{what}: triple_relu changed x")
-        close(got, relu_sum(case["p"], xs), what)
-    shape = list(np.shape(inputs["x"]))
-    for p, seen in zip(inputs["tensor_params"], observed["tensor_params"], strict=True):
-        what = f"triple_relu with 0-dimensional tensors ({described_params(p)}) as parameters"
-        tensor(is_torch_tensor(seen, what), what, shape=shape)
-    for p, seen in zip(inputs["float_params"], observed["float_params"], strict=True):
-        what = f"triple_relu({described_params(p)}, x)"
-        out = returned(seen, what)
-        if out.get("kind") != "tensor" or list(out["shape"]) != shape:
-            raise Fail(f"{what} should return x's shape {tuple(shape)}")
+def relu_mae(p: list[float], terms: int = 3) -> float:
+    x, y = week3.x, week3.y
+    pred = week3.triple_relu(*p[: 2 * terms], *[0.0] * (6 - 2 * terms), x)
+    return float(week3.mae(pred, y))
 
 
-# --- 2b, 2c: plot_triple_relu --------------------------------------------------------------------
-
-
-def inputs_relu_curve(rng: np.random.Generator) -> dict[str, Any]:
-    fixed = [[-1.5, -1.5, 1.5, 1.5, 1.5, 1.5], [1.0, 0.0, -2.0, 1.0, 0.5, 2.0], [-4.0, -2.0, 3.0, -1.0, 2.5, 0.5]]
-    return {"cases": fixed + [draw(rng, 6) for _ in range(2)]}
-
-
-def probe_relu_plots(ns: dict[str, Any], inputs: dict[str, Any], P: Any) -> Any:
-    import torch
-
-    def trusted_triple_relu(m1: Any, b1: Any, m2: Any, b2: Any, m3: Any, b3: Any, x: Any) -> Any:
-        total = torch.zeros_like(x)  # a mistake in triple_relu costs points in its own cells only
-        for m, b in ((m1, b1), (m2, b2), (m3, b3)):
-            total = total + torch.clamp(m * x + b, min=0.0)
-        return total
-
-    fn = ns.get("plot_triple_relu")
-    seen: dict[str, Any] = {"has_triple_relu": "triple_relu" in ns, "sliders": P.sliders(fn), "plots": []}
-    if not seen["has_triple_relu"]:
-        return seen
-    student = ns["triple_relu"]
-    ns["triple_relu"] = trusted_triple_relu
-    try:
-        for p in inputs["cases"]:
-            plot = P.observe(lambda p=p: fn(*p))
-            plot.pop("printed", None)
-            seen["plots"].append(plot)
-    finally:
-        ns["triple_relu"] = student
-    return seen
-
-
-def one_axes(seen: dict[str, Any], what: str) -> dict[str, Any]:
-    """The one axes a plot drew on; fails if it raised or drew on none or several."""
-    if "raised" in seen:
-        raise Fail(f"{what} raised {seen['raised']}: {seen.get('message', '')}"[:300])
-    if len(seen["axes"]) != 1:
-        raise Fail(f"{what} should draw on one set of axes; it drew on {len(seen['axes'])}")
-    ax: dict[str, Any] = seen["axes"][0]
-    return ax
-
-
-def plot_prelude(observed: dict[str, Any]) -> None:
-    if not observed.get("has_triple_relu"):
-        raise Fail("triple_relu is not defined")
+def sliders_problem(observed: dict[str, Any]) -> None:
+    sliders = observed["sliders"]
+    if sliders is None:
+        raise Fail(
+            "plot_triple_relu has no sliders: it has no .widget. Likely mistake: the @interact(...) line above the def "
+            "was removed; the decorator is what gives the function its six sliders."
+        )
+    names = [s["description"] for s in sliders]
+    if names != list(KEYS):
+        raise Fail(
+            f"there should be six sliders named m1, b1, m2, b2, m3, b3; found {names}. Likely mistake: each keyword of "
+            "@interact(...) makes one slider, named after it; the sliders stand for triple_relu's parameters, so keep "
+            "their names m1, b1, m2, b2, m3, b3."
+        )
 
 
 @verdict
 def judge_relu_curve(inputs: dict[str, Any], observed: dict[str, Any]) -> None:
-    sliders = observed["sliders"]
-    if sliders is None:
-        raise Fail("plot_triple_relu has no sliders: it has no .widget (@interact)")
-    names = [s["description"] for s in sliders]
-    if names != list(KEYS):
-        raise Fail(f"there should be six sliders named {', '.join(KEYS)}; found {names}"[:300])
-    plot_prelude(observed)
+    sliders_problem(observed)
     for p, seen in zip(inputs["cases"], observed["plots"], strict=True):
-        what = f"plot_triple_relu({described_params(p)})"
+        what = f"for sliders {tuple(p)}, plot_triple_relu"
+        plot_error(seen, what)
         ax = one_axes(seen, what)
-        drawn = False
-        for line in ax["lines"]:
-            xd = np.asarray([float(v) for v in line["x"]])
-            yd = np.asarray([float(v) for v in line["y"]])
-            if xd.size >= 20 and xd.min() <= -2 and xd.max() >= 2 and xd.shape == yd.shape:
-                drawn = drawn or bool(np.allclose(yd, relu_sum(p, xd), atol=1e-4))
-        if not drawn:
-            raise Fail(f"{what} should draw triple_relu with those six values across the data")
-        title = f"MAE: {relu_mae(p):.2f}"
-        if ax["title"] != title:
-            raise Fail(f"{what} should have the title {title!r}; it has {ax['title'][:60]!r}")
-
-
-def inputs_relu_scatter(rng: np.random.Generator) -> dict[str, Any]:
-    return {"cases": [[-1.5, -1.5, 1.5, 1.5, 1.5, 1.5], [2.0, -1.0, -3.0, 0.0, 1.0, 1.0], draw(rng, 6)]}
+        drawn = curves(ax)
+        if not any(np.allclose(yd, relu_curve(p, xd), atol=1e-4) for xd, yd in drawn):
+            why = "No line drawn matches it."
+            if any(np.allclose(yd, relu_curve([*p[:4], 0.0, 0.0], xd), atol=1e-4) for xd, yd in drawn):
+                why = "Likely mistake: the curve drawn is the sum of only two ReLUs (double_relu)."
+            raise Fail(f"{what} should draw triple_relu with those six values from x = -2.1 to 2.1. {why}")
+        title, loss = ax["title"], relu_mae(p)
+        if title != f"MAE: {loss:.2f}":
+            x, y = week3.x, week3.y
+            mse = float(((week3.triple_relu(*p, x) - y) ** 2).mean())
+            why = "No known mistake matches this title."
+            if title == f"MAE: {mse:.2f}":
+                why = "Likely mistake: the title shows the mean squared error. The MAE is the mean of the absolute "
+                why += "differences, mae(predictions, y), as in Task 1."
+            elif title == f"MAE: {relu_mae(p, 2):.2f}":
+                why = "Likely mistake: the MAE was computed for two ReLUs only; use all six slider values."
+            elif title.startswith("MAE: ") and "tensor" not in title and len(title) > 10:
+                why = "Likely mistake: the MAE was shown with all its digits. Format it with two decimals (.2f)."
+            raise Fail(f"{what}: the title should be 'MAE: {loss:.2f}'; it is {title[:60]!r}. {why}")
 
 
 @verdict
 def judge_relu_scatter(inputs: dict[str, Any], observed: dict[str, Any]) -> None:
-    plot_prelude(observed)
-    x, y = data()
-    points = np.column_stack([x.ravel(), y.ravel()])
     for p, seen in zip(inputs["cases"], observed["plots"], strict=True):
-        what = f"plot_triple_relu({described_params(p)})"
+        what = f"for sliders {tuple(p)}, plot_triple_relu"
+        plot_error(seen, what)
         ax = one_axes(seen, what)
-        scattered = [np.asarray([[float(v) for v in xy] for xy in s]).reshape(-1, 2) for s in ax["scatters"]]
-        if not any(s.shape == points.shape and np.allclose(s, points) for s in scattered):
-            raise Fail(f"{what} should scatter the twenty data points (x, y)")
+        scatter_problem(ax, what)
         low, high = (round(float(v), 6) for v in ax["ylim"])
         if (low, high) != (-3.0, 13.0):
-            raise Fail(f"{what}: the y axis should run from -3 to 13; it runs from {low} to {high}")
+            hint = " Likely mistake: (-3, 12) is the range of Task 1's MAE plot; this plot uses (-3, 13)."
+            raise Fail(
+                f"{what}: the y axis should run from -3 to 13; it runs from {low} to {high}."
+                + (hint if (low, high) == (-3.0, 12.0) else "")
+            )
 
 
-# --- 2c: triple_relu_fit -----------------------------------------------------------------------
+def plot_cases(fixed: list[list[float]], drawn: int) -> Any:
+    return lambda rng: {"cases": fixed + [draw(rng, 6) for _ in range(drawn)]}
 
 
-def inputs_fit(rng: np.random.Generator) -> dict[str, Any]:
-    return {}
+# --- 2c: triple_relu_fit ---------------------------------------------------------------------------
 
 
-def probe_fit(ns: dict[str, Any], inputs: dict[str, Any], P: Any) -> Any:
-    return P.describe(ns.get("triple_relu_fit"))
-
-
-@verdict
-def judge_fit(inputs: dict[str, Any], observed: dict[str, Any]) -> None:
-    if observed.get("kind") != "mapping" or observed.get("type") != "dict":
-        raise Fail(f"triple_relu_fit should be a dict; it is a {observed.get('type')}")
-    pairs = {}
-    for key, value in observed["items"]:
-        if key.get("kind") != "text":
-            raise Fail("triple_relu_fit's keys should be the slider names")
-        pairs[key["value"]] = value
-    if sorted(pairs) != sorted(KEYS):
-        raise Fail(f"triple_relu_fit should have exactly the keys {', '.join(KEYS)}")
-    values = [number(pairs[k], f"triple_relu_fit[{k!r}]") for k in KEYS]
-    x, y = data()
-    fit = float(np.mean(np.abs(relu_sum(values, x) - y)))
-    if not fit < 1.5:
-        raise Fail(f"with these values the MAE of triple_relu on the data is {fit:.2f}; it should be below 1.5")
-
-
-# --- 2d: linear, triple_linear, equivalent_line ------------------------------------------------
-
-
-def inputs_linear(rng: np.random.Generator) -> dict[str, Any]:
-    cases = [{"m": 2.0, "b": -1.0, "x": [-2.0, 0.0, 3.0], "dtype": "float32"}]
-    for shape, dtype in [((50,), "float32"), ((20, 1), "float64"), ((3, 4), "float32")]:
-        xs = np.round(rng.normal(scale=3.0, size=shape), 4).tolist()
-        cases += [{"m": m, "b": b, "x": xs, "dtype": dtype} for m, b in [(1.5, -2.0), (-3.0, 0.5), (0.0, -1.0)]]
-    m, b = draw(rng, 2)
-    cases.append({"m": m, "b": b, "x": np.round(rng.normal(scale=3.0, size=(7,)), 4).tolist(), "dtype": "float64"})
-    return {"cases": cases}
-
-
-def probe_linear(ns: dict[str, Any], inputs: dict[str, Any], P: Any) -> Any:
-    import torch
-
-    seen = []
-    for case in inputs["cases"]:
-        xs = torch.tensor(case["x"], dtype=getattr(torch, case["dtype"]))
-        outcome = P.call(ns.get("linear"), case["m"], case["b"], xs)
-        outcome["x_after"] = P.describe(xs)
-        seen.append(outcome)
-    return seen
-
-
-@verdict
-def judge_linear(inputs: dict[str, Any], observed: list[dict[str, Any]]) -> None:
-    for case, seen in zip(inputs["cases"], observed, strict=True):
-        xs = np.asarray(case["x"], dtype=np.dtype(case["dtype"])).astype(float)
-        what = f"linear({case['m']}, {case['b']}, x)"
-        got = tensor(returned(seen, what), what, shape=list(xs.shape))
-        close(got, case["m"] * xs + case["b"], what)
-        if not np.array_equal(tensor(seen["x_after"], "x"), xs):
-            raise Fail(f"{what} changed x")
-
-
-def inputs_triple_linear(rng: np.random.Generator) -> dict[str, Any]:
-    cases = [{"p": [1.0, 0.0, 1.0, 0.0, 1.0, 0.0], "x": [-1.0, 0.0, 1.0]}]
-    grid = np.linspace(-3, 3, 31).tolist()
-    cases += [{"p": draw(rng, 6), "x": grid} for _ in range(12)]
-    return {"cases": cases}
-
-
-def probe_triple_linear(ns: dict[str, Any], inputs: dict[str, Any], P: Any) -> Any:
-    import torch
-
-    def trusted_linear(m: Any, b: Any, x: Any) -> Any:  # a mistake in linear costs points in its own cell only
-        return m * x + b
-
-    student_linear = ns.get("linear")
-    ns["linear"] = trusted_linear
+def fit_problem(fit: Any) -> str | None:
+    if not isinstance(fit, dict):
+        hint = (
+            " Likely mistake: the six values were given as a sequence. A dict names each value, so they cannot be "
+            "read in the wrong order: {'m1': ..., 'b1': ..., ...}."
+        )
+        shown = hint if isinstance(fit, list | tuple) else ""
+        return f"triple_relu_fit should be a dict with the keys m1, b1, m2, b2, m3, b3.{shown}"
+    if sorted(map(str, fit)) != sorted(KEYS):
+        return f"triple_relu_fit should have exactly the keys m1, b1, m2, b2, m3, b3; it has {sorted(map(str, fit))}"
     try:
-        return [P.call(ns.get("triple_linear"), *case["p"], torch.tensor(case["x"])) for case in inputs["cases"]]
-    finally:
-        ns["linear"] = student_linear
+        values = [float(fit[k]) for k in KEYS]
+    except (TypeError, ValueError):
+        return "each value in triple_relu_fit should be a number"
+    loss = relu_mae(values)
+    if loss < 1.5:
+        return None
+    if all(abs(v - d) < 1e-9 for v, d in zip(values, (-1.5, -1.5, 1.5, 1.5, 1.5, 1.5), strict=True)):
+        why = "Likely mistake: these are the sliders' starting values. Move the sliders until the curve follows the "
+        why += "points, then copy the values they show."
+    elif relu_mae([values[i + 1 - 2 * (i % 2)] for i in range(6)]) < 1.5:
+        why = "Likely mistake: each slope was written under its intercept's key and vice versa; with them swapped the "
+        why += "fit passes. m is the slope of each ReLU, b its intercept."
+    elif loss < 1.8:
+        why = "Close, but not below 1.5 yet: small moves of one slider at a time, watching the MAE in the title."
+    else:
+        why = "The curve is still far from the points: move the sliders until it follows them."
+    given = dict(zip(KEYS, values, strict=True))
+    return f"with the values {given} the MAE of triple_relu on the data is {loss:.2f}; it should be below 1.5. {why}"
 
 
-@verdict
-def judge_triple_linear(inputs: dict[str, Any], observed: list[dict[str, Any]]) -> None:
-    for case, seen in zip(inputs["cases"], observed, strict=True):
-        xs = np.asarray(case["x"], dtype=np.float32).astype(float)
-        p = case["p"]
-        what = f"triple_linear({', '.join(f'{v:.3g}' for v in p)}, x)"
-        got = tensor(returned(seen, what), what, shape=list(xs.shape))
-        want = sum((m * xs + b for m, b in zip(p[0::2], p[1::2], strict=True)), np.zeros_like(xs))
-        close(got, want, what, atol=1e-4)
+# --- 2d: linear, triple_linear, equivalent_line --------------------------------------------------
 
 
-def inputs_equivalent_line(rng: np.random.Generator) -> dict[str, Any]:
-    return {"cases": [[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]] + [draw(rng, 6, scale=3.0) for _ in range(12)]}
+def linear_cases() -> list[Any]:
+    gen = torch.Generator().manual_seed(5)
+    cases = [call(2.0, -1.0, torch.tensor([-2.0, 0.0, 3.0]))]
+    for shape, dtype in [((50,), torch.float32), ((20, 1), torch.float64), ((3, 4), torch.float32)]:
+        xs = (torch.randn(shape, generator=gen) * 3).to(dtype)
+        cases += [call(m, b, xs.clone()) for m, b in [(1.5, -2.0), (-3.0, 0.5), (0.0, -1.0)]]
+    return cases
 
 
-def probe_equivalent_line(ns: dict[str, Any], inputs: dict[str, Any], P: Any) -> Any:
-    return [P.call(ns.get("equivalent_line"), *p) for p in inputs["cases"]]
+SWAP_HALF = "the swap is half done. Build all three terms from linear."
+LINE_MISTAKES: dict[str, Any] = {
+    (
+        "only the first intercept was kept. Adding lines adds their intercepts too, just as it adds their slopes."
+    ): wrong.line(sum, lambda bs: bs[0]),
+    "the slopes and intercepts were averaged. Adding three lines adds their slopes and adds their intercepts; the "
+    "average is a line three times too flat and too low.": wrong.line(lambda ms: sum(ms) / 3, lambda bs: sum(bs) / 3),
+    "a slope is missing: every line's slope adds to the slope of the sum.": [
+        wrong.line(lambda ms, k=k: sum(ms) - ms[k], sum) for k in range(3)
+    ],
+    "an intercept is missing: every line's intercept adds to the intercept of the sum.": [
+        wrong.line(sum, lambda bs, k=k: sum(bs) - bs[k]) for k in range(3)
+    ],
+}
 
 
-@verdict
-def judge_equivalent_line(inputs: dict[str, Any], observed: list[dict[str, Any]]) -> None:
-    xs = np.linspace(-5, 5, 41)
-    for p, seen in zip(inputs["cases"], observed, strict=True):
-        what = f"equivalent_line({', '.join(f'{v:.3g}' for v in p)})"
-        line = returned(seen, what)
-        if line.get("kind") != "sequence" or line.get("length") != 2:
-            raise Fail(f"{what} should return a pair (m, b)")
-        m, b = (number(v, what) for v in line["items"])
-        want = sum((pm * xs + pb for pm, pb in zip(p[0::2], p[1::2], strict=True)), np.zeros_like(xs))
-        close(m * xs + b, want, what, atol=1e-6, rtol=1e-5)
+def swapped_pair(m1: float, b1: float, m2: float, b2: float, m3: float, b3: float) -> tuple[float, float]:
+    return b1 + b2 + b3, m1 + m2 + m3
 
+
+LINE_MISTAKES["the pair came back as (b, m). Return the slope first, then the intercept: (m, b)."] = swapped_pair
 
 CHECKS = [
-    Check(NOTEBOOK, "triple_relu_matches_sum_of_relus", inputs_relu_sum, probe_relu_sum, judge_relu_sum),
-    Check(NOTEBOOK, "triple_relu_keeps_shape_and_dtype", inputs_relu_shape, probe_relu_shape, judge_relu_shape),
-    Check(NOTEBOOK, "plot_triple_relu_draws_curve", inputs_relu_curve, probe_relu_plots, judge_relu_curve),
-    Check(NOTEBOOK, "plot_triple_relu_scatters_data", inputs_relu_scatter, probe_relu_plots, judge_relu_scatter),
-    Check(NOTEBOOK, "triple_relu_fit_quality", inputs_fit, probe_fit, judge_fit),
-    Check(NOTEBOOK, "linear_is_unclipped", inputs_linear, probe_linear, judge_linear),
-    Check(NOTEBOOK, "triple_linear_sums_lines", inputs_triple_linear, probe_triple_linear, judge_triple_linear),
-    Check(NOTEBOOK, "equivalent_line_collapses", inputs_equivalent_line, probe_equivalent_line, judge_equivalent_line),
+    compare(
+        NB,
+        "triple_relu_matches_sum_of_relus",
+        function="triple_relu",
+        reference=week3.triple_relu,
+        cases=[
+            call(1.0, 0.0, 0.0, 0.0, 0.0, 0.0, FIVE),
+            call(1.0, 0.0, -1.0, 0.0, 0.0, 1.0, FIVE),
+            *[call(*p, GRID) for p in seeded(7, 60)],
+            call(2.0, 1.0, 0.0, 0.0, 0.0, 0.0, GRID),
+            call(0.0, 0.0, -1.0, 0.5, 0.0, 0.0, GRID),
+            call(0.0, 0.0, 0.0, 0.0, 0.5, -1.0, GRID),
+        ],
+        draw=lambda rng: [
+            call(*draw(rng, 6), torch.tensor(np.round(rng.uniform(-4, 4, 41), 4), dtype=torch.float32))
+            for _ in range(8)
+        ],
+        mistakes=RELU_MISTAKES,
+        raised=RELU_RAISED,
+        diagnose=relu_shape,
+    ),
+    compare(
+        NB,
+        "triple_relu_keeps_shape_and_dtype",
+        function="triple_relu",
+        reference=week3.triple_relu,
+        cases=[
+            *shaped(torch.Generator().manual_seed(11)),
+            call(*TENSOR_PARAMS, X),
+            call(1.0, 0.5, -1.0, 0.5, 2.0, -1.0, X),
+        ],
+        draw=drawn_shapes,
+        mistakes=RELU_MISTAKES,
+        raised=RELU_RAISED,
+        diagnose=relu_shape,
+    ),
+    Check(
+        NB,
+        "plot_triple_relu_draws_curve",
+        plot_cases(
+            [[-1.5, -1.5, 1.5, 1.5, 1.5, 1.5], [1.0, 0.0, -2.0, 1.0, 0.5, 2.0], [-4.0, -2.0, 3.0, -1.0, 2.5, 0.5]], 2
+        ),
+        probe_relu_plots,
+        judge_relu_curve,
+        ("plot_triple_relu",),
+        {"triple_relu": week3.triple_relu},
+    ),
+    Check(
+        NB,
+        "plot_triple_relu_scatters_data",
+        plot_cases([[-1.5, -1.5, 1.5, 1.5, 1.5, 1.5], [2.0, -1.0, -3.0, 0.0, 1.0, 1.0]], 1),
+        probe_relu_plots,
+        judge_relu_scatter,
+        ("plot_triple_relu",),
+        {"triple_relu": week3.triple_relu},
+    ),
+    value(NB, "triple_relu_fit_quality", name="triple_relu_fit", check=fit_problem),
+    compare(
+        NB,
+        "linear_is_unclipped",
+        function="linear",
+        reference=week3.linear,
+        cases=linear_cases(),
+        draw=lambda rng: [call(*draw(rng, 2), torch.tensor(np.round(rng.normal(scale=3.0, size=7), 4)))],
+        mistakes={
+            "linear still clips at zero. Task 2d swaps the ReLU for the plain line m*x + b, negative values "
+            "included: only the clipping goes.": wrong.clipped_linear
+        },
+        changed="the line was computed in place on the argument (x *= m, x += b). Compute m*x + b as a new "
+        "tensor and leave x as it was: the caller still needs it.",
+    ),
+    compare(
+        NB,
+        "triple_linear_sums_lines",
+        function="triple_linear",
+        reference=week3.triple_linear,
+        cases=[
+            call(1.0, 0.0, 1.0, 0.0, 1.0, 0.0, torch.tensor([-1.0, 0.0, 1.0])),
+            *[call(*p, torch.linspace(-3, 3, 31)) for p in seeded(9, 30)],
+        ],
+        draw=lambda rng: [call(*draw(rng, 6), torch.linspace(-3, 3, 31)) for _ in range(4)],
+        atol=1e-4,
+        substitute={"linear": week3.linear},
+        mistakes={
+            f"triple_linear still adds clipped lines (rectified_linear): {SWAP_HALF}": wrong.lines({0, 1, 2}),
+            f"a term of triple_linear is still clipped (rectified_linear): {SWAP_HALF}": [
+                wrong.lines({k}) for k in range(3)
+            ],
+            "a line is missing from the sum: add all three.": [wrong.lines(set(), k) for k in range(3)],
+        },
+    ),
+    compare(
+        NB,
+        "equivalent_line_collapses",
+        function="equivalent_line",
+        reference=week3.equivalent_line,
+        cases=[call(1.0, 2.0, 3.0, 4.0, 5.0, 6.0), *[call(*p) for p in seeded(13, 30, 3.0)]],
+        draw=lambda rng: [call(*draw(rng, 6, scale=3.0)) for _ in range(6)],
+        check_type=False,
+        atol=1e-6,
+        check_args=False,
+        mistakes=LINE_MISTAKES,
+    ),
 ]
