@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 
 
 def reports_dir(course: Course, assignment: str) -> Path:
-    return course.root / "reports" / assignment
+    return course.reports_dir(assignment)
 
 
 def write_reports(course: Course, assignment: str) -> list[Path]:
@@ -27,7 +27,7 @@ def write_reports(course: Course, assignment: str) -> list[Path]:
         if outcome.error:
             log.warning("no feedback for %s: %s", outcome.student, outcome.error)
     written = [page for outcome in outcomes for page in outcome.pages]
-    written.append(exports.write_grades_csv(cohort, outdir / "grades.csv"))
+    written.append(exports.write_grades(course, assignment, cohort=cohort))
     written.append(exports.write_canvas_csv(cohort, outdir / "canvas.csv", course.config))
     written.append(page.write_index(cohort, outdir / "index.html", outcomes))
     return written

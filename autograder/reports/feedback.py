@@ -153,7 +153,7 @@ def feedback_course(course: Course) -> Course:
 
 
 def feedback_dir(course: Course, assignment: str, student: str) -> Path:
-    return course.root / "feedback" / student / assignment
+    return course.feedback_dir(assignment, student)
 
 
 @dataclasses.dataclass(frozen=True)
