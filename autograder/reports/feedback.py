@@ -30,6 +30,7 @@ from autograder.engine.release import last_line
 from autograder.engine.results import RECORD_NAME
 from autograder.plugins import FEEDBACK_PREPROCESSORS
 from autograder.reports.model import is_pending
+from autograder.reports.sanitize import SANITIZER, with_csp
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +150,9 @@ def feedback_course(course: Course) -> Course:
     config = copy.deepcopy(course.config)
     if "preprocessors" not in config.GenerateFeedback:
         config.GenerateFeedback.preprocessors = list(FEEDBACK_PREPROCESSORS)
+    exporting = list(config.HTMLExporter.get("preprocessors", []))
+    if SANITIZER not in exporting:  # student content is made inert on every page, whatever the course lists
+        config.HTMLExporter.preprocessors = [*exporting, SANITIZER]
     return dataclasses.replace(course, config=config)
 
 
@@ -174,6 +178,8 @@ def generate_feedback(course: Course, assignment: str, students: list[str]) -> l
         folder = feedback_dir(course, assignment, student)
         (folder / RECORD_NAME).unlink(missing_ok=True)  # nbgrader copies it along: it is ours, not the student's
         pages = sorted(folder.glob("*.html"))
+        for page in pages:
+            page.write_text(with_csp(page.read_text(encoding="utf-8")), encoding="utf-8")
         if result.get("success") and pages:
             outcomes.append(FeedbackOutcome(student, pages))
         else:

@@ -67,6 +67,8 @@ MATHJAX_COMMANDS = re.compile(r"\\(href|url|style|class|cssId|unicode|require|bb
 """TeX commands MathJax turns into links, styles, classes, ids, tooltips, actions or loaded code."""
 KEPT_OUTPUT_TYPES = ("text/plain", "text/html", "text/latex", "image/png", "image/jpeg")
 """An output's representations that reach the page after sanitizing (others are dropped or converted)."""
+SANITIZER = "autograder.reports.sanitize.SanitizeNotebook"
+"""The import name to list in an exporter's preprocessors (``c.HTMLExporter.preprocessors``)."""
 MARKER = "<!-- autograder: sanitized -->"
 """Starts a markdown cell's sanitized HTML: a comment line, which markdown passes through verbatim."""
 CSP = (
@@ -229,3 +231,12 @@ def csv_cell(value: object) -> str:
     if text.lstrip(" \n").startswith(FORMULA_START) and not NUMBER.fullmatch(text):
         return "'" + text
     return text
+
+
+def with_csp(page: str) -> str:
+    """An HTML page with :data:`CSP_META` first in its ``<head>`` (where it covers everything after it)."""
+    if CSP_META in page:
+        return page
+    head = re.search(r"<head[^>]*>", page, re.IGNORECASE)
+    at = head.end() if head else 0
+    return page[:at] + "\n" + CSP_META + page[at:]

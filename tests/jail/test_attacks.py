@@ -82,7 +82,7 @@ class AttackRun:
 
 
 def build(course: Course, students: dict[str, Submission]) -> None:
-    """Write each student's submission into submitted/, then make the edits some of them do by hand."""
+    """Write each student's submission into submitted/, then make the edits and plant the files some add by hand."""
     build_cohort([s.variant(name) for name, s in students.items()], course_root=course.root, assignment=ASSIGNMENT)
     for name, submission in students.items():
         if submission.edit is not None:
@@ -91,6 +91,8 @@ def build(course: Course, students: dict[str, Submission]) -> None:
             submission.edit(built)
             for stem, nb in built.items():
                 notebooks.write(nb, folder / f"{stem}.ipynb")
+        if submission.plant is not None:
+            submission.plant(course.submitted_dir / name / ASSIGNMENT, course.root)
 
 
 def fingerprint(root: Path, *folders: str) -> dict[str, str]:

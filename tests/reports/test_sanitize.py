@@ -306,3 +306,15 @@ def test_config_line_hooks_into_any_html_exporter() -> None:
     config.HTMLExporter.preprocessors = [SANITIZER]
     exporter = HTMLExporter(config=config)
     assert any(isinstance(p, SanitizeNotebook) for p in exporter._preprocessors)
+
+
+def test_feedback_pages_are_rendered_through_the_sanitizer_under_a_csp() -> None:
+    from autograder.course import Course
+    from autograder.reports.feedback import feedback_course
+    from autograder.reports.sanitize import with_csp
+    from tests.helpers import ROOT
+
+    config = feedback_course(Course.load(ROOT)).config
+    assert config.HTMLExporter.preprocessors[-1] == SANITIZER
+    page = with_csp("<!DOCTYPE html>\n<html>\n<head>\n<meta charset='utf-8'><script src=x></script></head>")
+    assert page.index("Content-Security-Policy") < page.index("<script") and with_csp(page) == page

@@ -9,10 +9,16 @@ their baselines and the honest students in one sandboxed run.
 
 from __future__ import annotations
 
-from tests.jail.attacks import escapes, in_process, limits, structure
+from tests.jail.attacks import escapes, files, in_process, limits, structure
 from tests.jail.attacks.answers import BASELINES, HONEST
 from tests.jail.attacks.model import Attack, Submission
 
-ATTACKS: list[Attack] = [*in_process.ATTACKS, *escapes.ATTACKS, *limits.ATTACKS, *structure.ATTACKS]
+ATTACKS: list[Attack] = [
+    *in_process.ATTACKS,
+    *escapes.ATTACKS,
+    *limits.ATTACKS,
+    *structure.ATTACKS,
+    *files.ATTACKS,
+]
 
 __all__ = ["ATTACKS", "BASELINES", "HONEST", "Attack", "Submission"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import nbformat
 
@@ -16,6 +17,8 @@ T1, T2 = "task1_fitting", "task2_relu"
 
 NotebookEdit = Callable[[dict[str, nbformat.NotebookNode]], None]
 """Changes the built notebooks (by stem) in place: metadata and cell-structure attacks."""
+Plant = Callable[[Path, Path], None]
+"""Adds to a built submission folder (its path, the course root): links and special files."""
 
 SUSPECT_MESSAGE = "the grader's own checks failed"
 """What the message of a submission whose notebook tests passed where the grader's checks failed says."""
@@ -34,6 +37,7 @@ class Submission:
     """``"reference"`` or ``"stub"``, as for :class:`autograder.samples.Variant`."""
     answers: Answers = field(default_factory=dict)
     edit: NotebookEdit | None = None
+    plant: Plant | None = None
 
     def variant(self, student: str) -> Variant:
         return Variant(student, base=self.base, answers=self.answers)
