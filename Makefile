@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 
-.PHONY: install system-deps demo test lint release bench-notebooks bench-grading
+.PHONY: install system-deps demo test lint nbgrader-suite release bench-notebooks bench-grading
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ demo: install
 
 test: install lint
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
+	$(MAKE) --no-print-directory nbgrader-suite
+
+# nbgrader's own autograde and generate_feedback tests, from the installed package, with our engine configured in
+nbgrader-suite: $(STAMP)
+	PYTEST_WORKERS=$(PYTEST_WORKERS) $(BIN)/python -m tests.plugins.nbgrader_suite
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -288,13 +288,21 @@ def run_cells(
                     capture.widget_depth = 0
                 signal.signal(signal.SIGALRM, _on_alarm)
             signal.setitimer(signal.ITIMER_REAL, cell_timeout)
+            result = None
             try:
-                shell.run_cell(source, store_history=True)
+                result = shell.run_cell(source, store_history=True)
             except BaseException as exc:  # a timeout landing outside the user's code
                 capture.error(type(exc).__name__, str(exc), traceback.format_exception_only(type(exc), exc))
             finally:
                 signal.setitimer(signal.ITIMER_REAL, 0)
             capture.widget_depth = 0
+            failure = None if result is None else (result.error_in_exec or result.error_before_exec)
+            if failure is not None and not any(o.get("output_type") == "error" for o in cell["outputs"]):
+                # the cell failed but showed no error (its code replaced the shell's showtraceback):
+                # the failure still counts, as the kernel's error reply does for nbgrader
+                capture.error(
+                    type(failure).__name__, str(failure), traceback.format_exception_only(type(failure), failure)
+                )
     finally:
         sys.stdout, sys.stderr = stdout, stderr
     return nb

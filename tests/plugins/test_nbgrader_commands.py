@@ -21,7 +21,7 @@ from nbgrader.api import Gradebook
 
 from autograder import notebooks
 from autograder.course import Course
-from autograder.plugins import AUTOGRADE_PREPROCESSORS, EXECUTE
+from autograder.plugins import AUTOGRADE_PREPROCESSORS, EXECUTE, SAVE_GRADES
 from autograder.samples import Variant, reference_answers
 from autograder.settings import Grader, autograde_steps, is_execute_step
 from demo.cohort import SAMPLE_COHORT
@@ -103,7 +103,8 @@ def test_the_engine_reads_nbgraders_lists_minus_the_execute_step() -> None:
     """One source of truth: ``autograder grade`` scores with the course's ``Autograde`` lists."""
     config = Course.load(ROOT).config
     sanitize, autograde = autograde_steps(config)
-    assert autograde == list(config.Autograde.autograde_preprocessors) == AUTOGRADE_PREPROCESSORS
+    assert autograde == list(config.Autograde.autograde_preprocessors)
+    assert SAVE_GRADES in autograde and SAVE_GRADES in AUTOGRADE_PREPROCESSORS
     assert [item for item in autograde if is_execute_step(item)] == [EXECUTE]
     grader = Grader(config=config)
     assert grader.score_preprocessors == [item for item in autograde if item != EXECUTE]
