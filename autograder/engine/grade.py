@@ -34,13 +34,14 @@ def select_students(course: Course, assignment: str, students: Sequence[str] | N
     """The students to grade: all with a submission, or the ones asked for (each must have one)."""
     course.require_assignment(assignment)
     available = course.submitted_students(assignment)
+    where = os.path.relpath(course.submitted_path(assignment, "*"), course.root)
     if not students:
         if not available:
-            raise AutograderError(f"no submissions to grade: nothing in submitted/*/{assignment}")
+            raise AutograderError(f"no submissions to grade: nothing in {where}")
         return available
     missing = sorted(set(students) - set(available))
     if missing:
-        raise AutograderError(f"no submission of {assignment} from {', '.join(missing)} in submitted/")
+        raise AutograderError(f"no submission of {assignment} from {', '.join(missing)} in {where}")
     return sorted(set(students))
 
 
