@@ -3,8 +3,9 @@
 #   bubblewrap            sandbox for student code
 #   postgresql            gradebook server for the PostgreSQL tests
 #   chromium, -driver     headless browser for the JupyterLab and report tests
+#   libjs-mathjax         MathJax 2, served in place of its CDN in the browser tests (math must typeset)
 set -euo pipefail
-PACKAGES=(bubblewrap postgresql chromium chromium-driver)
+PACKAGES=(bubblewrap postgresql chromium chromium-driver libjs-mathjax)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -119,9 +119,11 @@ def defuse_tex(text: str) -> str:
 
 
 def attachments_kept(cell: Any) -> dict[str, dict[str, str]]:
-    """A markdown cell's attachments that are PNG or JPEG images with valid base64 data, that data only."""
+    """A markdown cell's attachments that are PNG or JPEG images with valid base64 data, that data only;
+    any other attachment becomes an empty PNG (shown as a broken image)."""
     kept: dict[str, dict[str, str]] = {}
     for name, bundle in (cell.get("attachments") or {}).items():
+        kept[str(name)] = {"image/png": ""}
         for mime in ATTACHMENT_TYPES:
             data = bundle.get(mime) if isinstance(bundle, dict) else None
             if isinstance(data, str) and _is_base64(data):

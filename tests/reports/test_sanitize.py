@@ -318,3 +318,14 @@ def test_feedback_pages_are_rendered_through_the_sanitizer_under_a_csp() -> None
     assert config.HTMLExporter.preprocessors[-1] == SANITIZER
     page = with_csp("<!DOCTYPE html>\n<html>\n<head>\n<meta charset='utf-8'><script src=x></script></head>")
     assert page.index("Content-Security-Policy") < page.index("<script") and with_csp(page) == page
+
+
+def test_an_unusable_attachment_does_not_stop_the_cell_rendering() -> None:
+    nb = nbformat.v4.new_notebook()
+    bad = {"x.svg": {"image/svg+xml": "PHN2Zz4="}, "y.png": {"image/png": 'x" onerror="window.__pwned=1'}}
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Title\n\n![a](attachment:x.svg) ![b](attachment:y.png)", attachments=bad)
+    ]
+    nb, _ = SanitizeNotebook().preprocess(nb, {})
+    assert "<h1>Title" in nb.cells[0].source and nb.cells[0].source.count('src="data:image/png;base64,"') == 2
+    assert "onerror" not in nb.cells[0].source
