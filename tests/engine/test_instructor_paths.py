@@ -45,6 +45,7 @@ from autograder.reports.model import load_cohort
 from autograder.samples import build_cohort, reference_answers
 from demo.cohort import SAMPLE_COHORT
 from tests.helpers import SOURCE, released_course, run_cli
+from tests.servers import dask_cluster
 
 ADA, BEN, CAI = "ada_reference", "ben_untouched_stub", "cai_forgets_zero_grad"
 FILES = "ada_reads_files"
@@ -181,6 +182,17 @@ def test_source_files_and_nbgrader_execution_are_there_when_a_notebook_runs(grad
     out = graded.course.root / "graded" / FILES / "week3"
     assert (out / "data.csv").read_text() == SOURCE_DATA  # as stock: the source's copy, not the student's
     assert (out / "helper.py").read_text() == "ORIGIN = 'student'\n"  # in exclude_overwriting: the student's
+
+
+@pytest.mark.slow
+@pytest.mark.dask
+@pytest.mark.xdist_group("nbgrader")
+def test_on_a_dask_worker_the_notebook_finds_the_same_files_and_environment(graded: Graded, tmp_path: Path) -> None:
+    with dask_cluster(tmp_path / "dask", workers=1) as cluster:
+        [result] = grade(graded.course, "week3", students=[FILES], force=True, scheduler=cluster.address)
+    auto = [(c.grade_id, c.score) for c in result.checks if c.auto]
+    assert auto == [(c.grade_id, c.score) for c in graded.first[FILES].checks if c.auto]
+    assert result.auto_score == graded.first[ADA].auto_score
 
 
 @pytest.mark.slow
