@@ -73,7 +73,7 @@ MARKER = "<!-- autograder: sanitized -->"
 """Starts a markdown cell's sanitized HTML: a comment line, which markdown passes through verbatim."""
 CSP = (
     "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
-    "script-src 'unsafe-eval' https://cdnjs.cloudflare.com https://cdn.jsdelivr.net; font-src data: "
+    "script-src 'unsafe-eval' https://cdnjs.cloudflare.com https://cdn.jsdelivr.net; font-src 'self' data: "
     "https://cdnjs.cloudflare.com https://cdn.jsdelivr.net; connect-src 'none'; form-action 'none'; "
     "frame-src 'none'; object-src 'none'; base-uri 'none'"
 )

@@ -134,6 +134,8 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
     attach_breakout(course / "submitted" / HOSTILE / ASSIGNMENT)
     graded = run_cli("grade", ASSIGNMENT, cwd=course)
     assert graded.returncode == 0, graded.stdout + graded.stderr
+    reported = run_cli("report", ASSIGNMENT, cwd=course)  # feedback pages and the cohort page
+    assert reported.returncode == 0, reported.stdout + reported.stderr
     return course
 
 
@@ -268,3 +270,34 @@ def test_graded_scores_are_the_same_as_without_payloads(course: Path) -> None:
         s: json.loads((course / "autograded" / s / ASSIGNMENT / RECORD_NAME).read_text()) for s in (HONEST, HOSTILE)
     }
     assert records[HOSTILE]["auto_score"] == records[HONEST]["auto_score"]
+
+
+def test_feedback_pages_run_nothing_and_still_typeset_under_their_csp(
+    course: Path, context: tuple[BrowserContext, list[str]]
+) -> None:
+    """The students' feedback pages (``autograder report``), opened as files: the hostile one runs nothing,
+    the honest one shows its plots and math with the Content-Security-Policy in force."""
+    browser_context, elsewhere = context
+    page = browser_context.new_page()
+    blocked: list[str] = []
+    page.on(
+        "console", lambda message: blocked.append(message.text) if "Content Security Policy" in message.text else None
+    )
+    for student in (HOSTILE, HONEST):
+        for notebook in NOTEBOOKS:
+            path = course / "feedback" / student / ASSIGNMENT / f"{notebook}.html"
+            assert "Content-Security-Policy" in path.read_text()
+            page.goto(path.as_uri())
+            page.wait_for_function("() => window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0")
+            page.wait_for_timeout(1000)
+            assert page.evaluate("() => window.__pwned") is None, f"{student}/{notebook}: a payload ran"
+            assert page.evaluate("() => document.querySelectorAll('.MathJax_CHTML').length") > 0
+            plots = page.evaluate(
+                "() => Array.from(document.images).filter(i => i.src.startsWith('data:image/png'))"
+                ".map(i => i.complete && i.naturalWidth > 0)"
+            )
+            assert plots and all(plots), f"{student}/{notebook}: plots not shown"
+    assert elsewhere == []
+    page.goto((course / "reports" / ASSIGNMENT / "index.html").as_uri())
+    assert page.evaluate("() => Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)")
+    assert blocked == [], f"the Content-Security-Policy blocked part of the pages' own content: {blocked}"
