@@ -14,6 +14,7 @@ attack that wedges the grader shows as missing records instead of stalling the t
 from __future__ import annotations
 
 import contextlib
+import csv
 import hashlib
 import os
 import signal
@@ -24,6 +25,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import nbformat
 import pytest
 from nbgrader.api import Gradebook, MissingEntry
 
@@ -32,10 +34,14 @@ from autograder.course import Course
 from autograder.engine import gradebook
 from autograder.engine.results import RECORD_NAME, SubmissionResult, read_record
 from autograder.engine.sandbox import sandbox_available
+from autograder.reports.exports import write_canvas_csv, write_grades_csv
+from autograder.reports.model import load_cohort
+from autograder.reports.sanitize import FORMULA_START, NUMBER, TAGS
 from autograder.samples import build_cohort
 from tests.engine.test_engine import cell_scores
 from tests.helpers import ROOT, released_course
-from tests.jail.attacks import ATTACKS, BASELINES, HONEST, Attack, Submission
+from tests.jail.attacks import ATTACKS, BASELINES, HONEST, Attack, Submission, pages
+from tests.reports.test_sanitize import TEMPLATE_TAGS, formgrader_html, markup, student_part
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("nbgrader")]
 
@@ -294,3 +300,26 @@ def test_attack_gains_nothing_and_touches_nothing(attack: Attack, attack_run: At
     problems = gains(attack, attack_run.attacked) + outcome_problems(attack, attack_run.attacked)
     problems += attack_run.collateral
     assert not problems, f"{attack.name} ({attack.description}):\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("name", pages.RENDERED)
+def test_attack_renders_inert_in_the_formgrader(name: str, attack_run: AttackRun) -> None:
+    """Its graded notebooks, rendered as the formgrader renders them with the course's sanitizer line, keep
+    no executable markup (``tests/browser/test_hostile_content.py`` shows in Chromium that nothing runs)."""
+    folder = attack_run.attacked.course.autograded_dir(ASSIGNMENT, name)
+    for path in sorted(folder.glob("*.ipynb")):
+        tags, acting = markup(student_part(formgrader_html(nbformat.read(path, as_version=4))))
+        assert acting == [] and tags - TAGS - TEMPLATE_TAGS == set(), f"{path.name}: {acting} {tags - TAGS}"
+
+
+def test_no_exported_cell_is_a_formula(attack_run: AttackRun, tmp_path: Path) -> None:
+    """grades.csv and canvas.csv of the attacked run: every cell a spreadsheet would run is neutralised."""
+    course = attack_run.attacked.course
+    cohort = load_cohort(course, ASSIGNMENT)
+    rows = []
+    for path in (write_grades_csv(cohort, tmp_path / "grades.csv"), write_canvas_csv(cohort, tmp_path / "canvas.csv")):
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows += list(csv.reader(handle))
+    cells = [cell for row in rows for cell in row]
+    assert "'" + pages.FORMULA_ID in cells
+    assert not [c for c in cells if c.lstrip(" \n").startswith(FORMULA_START) and not NUMBER.fullmatch(c)]

@@ -9,7 +9,7 @@ their baselines and the honest students in one sandboxed run.
 
 from __future__ import annotations
 
-from tests.jail.attacks import escapes, files, in_process, limits, structure
+from tests.jail.attacks import escapes, files, in_process, limits, pages, structure
 from tests.jail.attacks.answers import BASELINES, HONEST
 from tests.jail.attacks.model import Attack, Submission
 
@@ -19,6 +19,7 @@ ATTACKS: list[Attack] = [
     *limits.ATTACKS,
     *structure.ATTACKS,
     *files.ATTACKS,
+    *pages.ATTACKS,
 ]
 
 __all__ = ["ATTACKS", "BASELINES", "HONEST", "Attack", "Submission"]
