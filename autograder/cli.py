@@ -92,8 +92,9 @@ def run(args: argparse.Namespace) -> int:
         from autograder.reports.build import write_reports
 
         paths = write_reports(course, args.assignment)
-        pages = [p for p in paths if "feedback" in p.relative_to(course.root).parts]
-        print(f"wrote {len(pages)} feedback pages in {course.root / 'feedback'}")
+        feedback = Path(course.coursedir.root, course.coursedir.feedback_directory)
+        pages = [p for p in paths if feedback in p.parents]
+        print(f"wrote {len(pages)} feedback pages in {feedback}")
         for path in paths:
             if path not in pages:
                 print(f"wrote {path}")

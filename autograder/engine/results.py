@@ -72,6 +72,8 @@ class SubmissionResult:
 
 # Column names of grades.csv (see autograder.reports.exports); the penalty columns are nbgrader export's.
 COL_STUDENT = "student"
+COL_LAST_NAME = "last_name"
+COL_FIRST_NAME = "first_name"
 COL_STATUS = "status"
 COL_AUTO = "auto_score"
 COL_MAX_AUTO = "max_auto_score"

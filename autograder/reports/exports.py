@@ -18,6 +18,8 @@ from traitlets.config import Config, Configurable
 from autograder.course import Course
 from autograder.engine.results import (
     COL_AUTO,
+    COL_FIRST_NAME,
+    COL_LAST_NAME,
     COL_MANUAL,
     COL_MAX,
     COL_MAX_AUTO,
@@ -61,6 +63,8 @@ def grades_columns(cohort: Cohort) -> list[str]:
     tasks = [task_column(t) for t in cohort.tasks()]
     return [
         COL_STUDENT,
+        COL_LAST_NAME,
+        COL_FIRST_NAME,
         COL_STATUS,
         *tasks,
         COL_AUTO,
@@ -91,6 +95,8 @@ def grades_row(cohort: Cohort, sub: Submission) -> dict[str, str]:
     graded = sub.in_gradebook
     row = {
         COL_STUDENT: sub.student,
+        COL_LAST_NAME: sub.last_name,
+        COL_FIRST_NAME: sub.first_name,
         COL_STATUS: sub.status,
         COL_AUTO: points(sub.auto_score),
         COL_MAX_AUTO: points(sub.max_auto_score if graded else None),

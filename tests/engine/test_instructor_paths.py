@@ -207,6 +207,7 @@ def test_nbgraders_directory_settings_are_honoured(graded: Graded) -> None:
     result = run_cli("report", "week3", cwd=root)
     assert result.returncode == 0, result.stderr
     assert (root / "returned" / ADA / "week3" / "task1_fitting.html").is_file()
+    assert f"feedback pages in {root / 'returned'}" in result.stdout and "wrote 0 " not in result.stdout
     assert not (root / "feedback").exists()
 
 
@@ -268,6 +269,7 @@ def test_roster_students_without_a_submission_are_in_both_csvs(graded: Graded, t
     cohort = load_cohort(course, "week3")
     rows = read_rows(exports.write_grades(course, "week3", cohort=cohort))
     assert rows[GUS]["status"] == "missing" and rows[GUS]["score"] == "0"
+    assert (rows[GUS]["last_name"], rows[GUS]["first_name"]) == ("Grant", "Gus")
     canvas = tmp_path / "canvas.csv"
     exports.write_canvas_csv(cohort, canvas, course.config)
     by_login = {row[3]: row for row in csv.reader(canvas.open())}
