@@ -68,7 +68,7 @@ def check_grades(course: Course) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("nbgrader")
+@pytest.mark.xdist_group("exchange")
 def test_release_fetch_submit_collect_grade_feedback_and_fetch_it_back(tmp_path: Path) -> None:
     exchange = tmp_path / "exchange"
     exchange.mkdir()
@@ -119,7 +119,7 @@ ZIP_TIMES = {ADA.student: "2026-11-01-20-00-00", CAI.student: "2026-11-02-08-30-
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("nbgrader")
+@pytest.mark.xdist_group("exchange")
 def test_zip_collect_of_an_lms_bulk_download_grades_as_submitted(tmp_path: Path) -> None:
     course = released_course(tmp_path / "course", extra_config=ZIP_CONFIG)
     root = course.root

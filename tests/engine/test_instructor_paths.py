@@ -13,7 +13,8 @@ and two files beside the notebooks in ``source/week3`` (``helper.py`` listed in
   autograde guarantees (the source's ``data.csv`` in its folder, its own ``helper.py``,
   ``NBGRADER_EXECUTION=autograde``), so a missing guarantee costs the ``triple_relu`` checks.
 
-Tests that grade again change the course; each uses its own student for what it checks.
+Tests that grade again change the course; each uses its own student for what it checks. They
+share one pytest-xdist group, so the course is graded once per run.
 """
 
 from __future__ import annotations
@@ -139,7 +140,7 @@ def nbgrader(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("nbgrader")
+@pytest.mark.xdist_group("instructor_paths")
 def test_an_unreadable_timestamp_is_that_students_error_and_the_run_goes_on(graded: Graded) -> None:
     run = graded.run
     assert run.returncode == 0, run.stderr
@@ -154,7 +155,7 @@ def test_an_unreadable_timestamp_is_that_students_error_and_the_run_goes_on(grad
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("nbgrader")
+@pytest.mark.xdist_group("instructor_paths")
 def test_a_resubmission_is_graded_again_without_force(graded: Graded) -> None:
     course, root = graded.course, graded.course.root
     assert {r.student: r.status for r in grade(course, "week3", students=[ADA])}[ADA] is Status.SKIPPED
@@ -173,7 +174,7 @@ def test_a_resubmission_is_graded_again_without_force(graded: Graded) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("nbgrader")
+@pytest.mark.xdist_group("instructor_paths")
 def test_source_files_and_nbgrader_execution_are_there_when_a_notebook_runs(graded: Graded) -> None:
     files, reference = graded.first[FILES], graded.first[ADA]
     lost = [c.grade_id for c in files.checks if c.auto and c.score != c.max_score]
@@ -186,7 +187,7 @@ def test_source_files_and_nbgrader_execution_are_there_when_a_notebook_runs(grad
 
 @pytest.mark.slow
 @pytest.mark.dask
-@pytest.mark.xdist_group("nbgrader")
+@pytest.mark.xdist_group("instructor_paths")
 def test_on_a_dask_worker_the_notebook_finds_the_same_files_and_environment(graded: Graded, tmp_path: Path) -> None:
     with dask_cluster(tmp_path / "dask", workers=1) as cluster:
         [result] = grade(graded.course, "week3", students=[FILES], force=True, scheduler=cluster.address)
@@ -196,7 +197,7 @@ def test_on_a_dask_worker_the_notebook_finds_the_same_files_and_environment(grad
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("nbgrader")
+@pytest.mark.xdist_group("instructor_paths")
 def test_nbgraders_directory_settings_are_honoured(graded: Graded) -> None:
     root = graded.course.root
     assert not (root / "submitted").exists() and not (root / "autograded").exists()
@@ -239,7 +240,7 @@ def test_course_root_and_directories_come_from_nbgraders_course_directory(tmp_pa
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("nbgrader")
+@pytest.mark.xdist_group("instructor_paths")
 def test_regrading_an_unchanged_submission_gives_the_same_checks_without_seed(graded: Graded) -> None:
     course = graded.course
     secret = course.root / ".autograder" / "secrets" / "week3"
@@ -260,7 +261,7 @@ def test_regrading_an_unchanged_submission_gives_the_same_checks_without_seed(gr
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("nbgrader")
+@pytest.mark.xdist_group("instructor_paths")
 def test_roster_students_without_a_submission_are_in_both_csvs(graded: Graded, tmp_path: Path) -> None:
     course, root = graded.course, graded.course.root
     roster = tmp_path / "roster.csv"
@@ -282,7 +283,7 @@ def test_roster_students_without_a_submission_are_in_both_csvs(graded: Graded, t
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("nbgrader")
+@pytest.mark.xdist_group("instructor_paths")
 def test_grading_one_student_keeps_every_row_and_manual_grade_of_grades_csv(graded: Graded) -> None:
     course, root = graded.course, graded.course.root
     with Gradebook(course.gradebook_url()) as gb:
@@ -329,7 +330,7 @@ def page_scores(path: Path) -> dict[str, Any]:
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("nbgrader")
+@pytest.mark.xdist_group("instructor_paths")
 @pytest.mark.parametrize("policy", list(POLICIES))
 def test_late_penalties_are_in_every_score_as_nbgrader_export_has_them(
     graded: Graded, policy: str, tmp_path: Path
