@@ -14,6 +14,7 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
+    "autograder.checks.messages.ShowVerdicts",  # a failing verdict's message goes first in its cell's outputs
     "autograder.plugins.scoring.BatchedSaveAutoGrades",  # in place of SaveAutoGrades: checked cells score by verdict
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",

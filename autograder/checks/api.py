@@ -5,12 +5,14 @@ auto-graded test cell in ``CHECKS``, and may group grade ids into tasks for the
 reports in ``TASKS``. For example::
 
     CHECKS = [
-        compare(NB, "triple_relu_matches_sum_of_relus", function="triple_relu", reference=week3.triple_relu,
-                cases=[call(1.0, 0.0, 0.0, 0.0, 0.0, 0.0, torch.tensor([-2.0, 0.0, 2.0]))],
-                draw=lambda rng: [call(*rng.normal(size=6), torch.linspace(-3, 3, 61))],
-                mistakes={"each line should be clipped before adding.": mistakes.clip_after_sum}),
-        value(NB, "triple_relu_fit_quality", name="triple_relu_fit", check=fit_problem),
+        compare(NB, "softmax_sums_to_one", function="softmax", reference=week4.softmax,
+                visible=[call(torch.tensor([1.0, 2.0, 3.0]))],
+                cases=[call(torch.zeros(4)), call(torch.tensor([1000.0, 0.0]))],
+                draw=lambda rng: [call(torch.tensor(rng.normal(size=5), dtype=torch.float32))],
+                mistakes={"exp was not divided by its sum.": week4_mistakes.unnormalised}),
+        value(NB, "learning_rate_converges", name="chosen_lr", check=lambda lr: None if lr < 1 else "too big"),
     ]
+    TASKS = {"4a": ("softmax_sums_to_one",), "4b": ("learning_rate_converges",)}
 
 :func:`compare`: the grader calls the student's function by name, in the sandbox,
 on the fixed ``cases`` and on those ``draw(rng)`` gives for this run; it runs
@@ -21,14 +23,14 @@ first case that differs and how; if a known wrong implementation in
 ``mistakes`` gives exactly what the student's gave on every case, it adds
 ``Likely mistake: <its line>``.
 
-:func:`value`: a value the student submitted (``triple_relu_fit``), judged by
+:func:`value`: a value the student submitted (a fitted parameter), judged by
 ``check(value)``, which returns why it fails (None if it passes).
 
 :class:`Check`: inputs, a probe shipped as source into the sandbox (it receives
 the student's functions named in ``uses``), a judge here. ``substitute``
 (for every kind) swaps, while the probe runs, the student's version of a
-function for the reference's, so that a slip in ``triple_relu`` costs points
-only in ``triple_relu``'s own cells.
+function for the reference's, so that a slip in ``softmax`` costs points only
+in ``softmax``'s own cells (a function is only swapped after its own checks ran).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ import inspect
 import json
 import textwrap
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from autograder.checks.compare import Rules, difference, plain, without_grad
@@ -98,6 +100,10 @@ class Declared:
         """None if the cell passes, else why not."""
         raise NotImplementedError
 
+    def contradicts(self, inputs: Any, observed: Any) -> bool:
+        """Whether what failed includes what the cell's visible test tries (its failing there is no surprise)."""
+        return False
+
 
 @dataclass(frozen=True, eq=False)
 class Check(Declared):
@@ -157,6 +163,9 @@ class Compare(Declared):
     changed: str = ""
     diagnose: Callable[[Any, Any, Call], str | None] | None = None
     substitute: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+    visible: tuple[Call, ...] = ()
+    visible_atol: float | None = None
+    """How far the visible test lets a value be (when looser than ``rules``)."""
     _outcomes: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
 
     @property
@@ -169,9 +178,16 @@ class Compare(Declared):
 
     def draw_inputs(self, rng: Any) -> Any:
         drawn = list(self.draw(rng)) if self.draw is not None else []
-        cases = [c if isinstance(c, Call) else Call(tuple(c)) for c in [*self.cases, *drawn]]
+        cases = [c if isinstance(c, Call) else Call(tuple(c)) for c in [*self.visible, *self.cases, *drawn]]
         encoded = [{"args": probing.encode(list(c.args)), "kwargs": probing.encode(dict(c.kwargs))} for c in cases]
-        return {"function": self.function, "cases": encoded}
+        return {"function": self.function, "cases": encoded, "visible": len(self.visible)}
+
+    def contradicts(self, inputs: Any, observed: Any) -> bool:
+        """Whether a visible case's result (not its arguments afterwards) differs from the reference's."""
+        loose = self.rules if self.visible_atol is None else replace(self.rules, atol=self.visible_atol)
+        strict = replace(self, check_args=False, rules=loose)
+        pairs = list(zip(inputs["cases"], observed, strict=True))[: inputs.get("visible", 0)]
+        return any(strict.difference(seen, self.outcome(self.reference, case), case) for case, seen in pairs)
 
     def probe_function(self) -> Callable[..., Any]:
         return probe_calls
@@ -230,7 +246,7 @@ class Compare(Declared):
         return list(inspect.signature(self.reference).parameters)
 
     def label(self, case: dict[str, Any]) -> str:
-        """The call as a student would write it: ``triple_relu(1, 0, -1, 0, 0, 1, x)``, then what x was."""
+        """The call as a student would write it: ``relu(1, 0, x)``, then what x was."""
         names, shown, notes = self.parameter_names(), [], []
         for i, arg in enumerate(case["args"]):
             name = names[i] if i < len(names) else f"argument {i + 1}"
@@ -293,10 +309,15 @@ class Value(Declared):
     name: str
     check: Callable[[Any], str | None]
     substitute: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+    visible: bool = False
+    """The cell's visible test asserts what ``check`` does."""
 
     @property
     def uses(self) -> tuple[str, ...]:
         return (self.name,)
+
+    def contradicts(self, inputs: Any, observed: Any) -> bool:
+        return self.visible
 
     def draw_inputs(self, rng: Any) -> Any:
         return {"name": self.name}
@@ -332,6 +353,8 @@ def compare(
     changed: str = "",
     diagnose: Callable[[Any, Any, Call], str | None] | None = None,
     substitute: Mapping[str, Callable[..., Any]] | None = None,
+    visible: Iterable[Call | tuple[Any, ...]] = (),
+    visible_atol: float | None = None,
 ) -> Compare:
     """The student's ``function`` must do what ``reference`` does on every case (see the module docstring).
 
@@ -341,30 +364,41 @@ def compare(
     ``mistakes`` maps a misconception to the known wrong function(s) that make it;
     ``raised`` maps part of an exception's message to the misconception it shows;
     ``changed`` is the misconception when the results are right but an argument is left changed;
-    ``diagnose(got, want, case)`` may name one from the plain values.
+    ``diagnose(got, want, case)`` may name one from the plain values. ``visible``
+    lists the calls the cell's visible test makes (they are checked first, like
+    ``cases``): a notebook whose test passed where one of them fails here is suspect
+    (``visible_atol``: the visible test's own tolerance, if it is looser).
     """
     fixed = tuple(c if isinstance(c, Call) else Call(tuple(c)) for c in cases)
+    shown = tuple(c if isinstance(c, Call) else Call(tuple(c)) for c in visible)
     rules = Rules(atol=atol, rtol=rtol, check_type=check_type, check_dtype=check_dtype, check_shape=check_shape)
     return Compare(
         notebook,
         grade_id,
         function,
         reference,
-        fixed,
-        draw,
-        rules,
-        check_args,
-        check_grad,
-        args_atol,
-        key,
-        dict(mistakes or {}),
-        dict(raised or {}),
-        changed,
-        diagnose,
-        dict(substitute or {}),
+        cases=fixed,
+        draw=draw,
+        rules=rules,
+        check_args=check_args,
+        check_grad=check_grad,
+        args_atol=args_atol,
+        key=key,
+        mistakes=dict(mistakes or {}),
+        raised=dict(raised or {}),
+        changed=changed,
+        diagnose=diagnose,
+        substitute=dict(substitute or {}),
+        visible=shown,
+        visible_atol=visible_atol,
     )
 
 
-def value(notebook: str, grade_id: str, *, name: str, check: Callable[[Any], str | None]) -> Value:
-    """The student's ``name`` (a value, not a function) must satisfy ``check(value) is None``."""
-    return Value(notebook, grade_id, name, check)
+def value(
+    notebook: str, grade_id: str, *, name: str, check: Callable[[Any], str | None], visible: bool = False
+) -> Value:
+    """The student's ``name`` (a value, not a function) must satisfy ``check(value) is None``.
+
+    ``visible``: the cell's visible test asserts the same (so a failure here where it passed is suspect).
+    """
+    return Value(notebook, grade_id, name, check, visible=visible)

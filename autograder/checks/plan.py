@@ -31,8 +31,13 @@ MAX_DEPTH = 40
 
 @dataclass(frozen=True)
 class Verdict:
+    """The grader's verdict on one graded test cell."""
+
     passed: bool
     reason: str = ""
+    """Why it failed: the message the student sees."""
+    contradicts: bool = False
+    """A case the cell's visible test tries failed here too: if that test passed in the notebook, something lied."""
 
 
 @dataclass
@@ -75,17 +80,18 @@ def probe_source(probe: Callable[..., Any]) -> str:
 
 def judge_one(check: Declared, inputs: Any, observed: Any) -> Verdict:
     if observed is None:
-        return Verdict(False, "the grader could not check this cell: the code did not reach it")
+        return Verdict(False, "the grader could not check this cell: the code did not reach it", True)
     problem = plain_data_problem(observed)
     if problem:
         return Verdict(False, f"the grader could not read what the code gave back: {problem}")
     if isinstance(observed, dict) and "probe_failed" in observed:
-        return Verdict(False, f"the grader's check could not run: {observed['probe_failed']}")
+        return Verdict(False, f"the grader's check could not run: {observed['probe_failed']}", True)
     try:
         reason = check.verdict(inputs, observed)
+        contradicts = reason is not None and check.contradicts(inputs, observed)
     except Exception as exc:  # an observation of the wrong shape: whatever it is, it is not a pass
         return Verdict(False, f"the grader could not make sense of what the code gave back ({type(exc).__name__})")
-    return Verdict(reason is None, reason or "")
+    return Verdict(reason is None, reason or "", contradicts)
 
 
 def plain_data_problem(value: Any) -> str | None:

@@ -28,31 +28,16 @@ from autograder.errors import AutograderError
 
 log = logging.getLogger(__name__)
 
-# The task each grade cell belongs to: the one place that maps grade ids to the lab's tasks.
-# A grade id missing here is reported as a task of its own (named by the grade id).
-TASKS: dict[str, tuple[str, ...]] = {
-    "1b": ("task1b_answer",),
-    "1d": (
-        "gradient_sentences_directions",
-        "gradient_sentences_values",
-        "plot_quad_gradients_prints_sentences_first",
-        "plot_quad_gradients_draws_plot",
-        "plot_quad_gradients_sliders_update",
-    ),
-    "1e": (
-        "gradient_descent_returns_losses",
-        "gradient_descent_matches_quad_fit",
-        "gradient_descent_resets_gradients",
-        "gradient_descent_uses_lr_and_steps",
-    ),
-    "1e written": ("task1e_answer",),
-    "2a": ("triple_relu_matches_sum_of_relus", "triple_relu_keeps_shape_and_dtype"),
-    "2b/2c fit": ("plot_triple_relu_draws_curve", "plot_triple_relu_scatters_data", "triple_relu_fit_quality"),
-    "2d": ("linear_is_unclipped", "triple_linear_sums_lines", "equivalent_line_collapses"),
-    "2d written": ("task2d_answer",),
-    "2e": ("task2e_answer",),
-}
-TASK_OF: dict[str, str] = {gid: task for task, gids in TASKS.items() for gid in gids}
+
+def assignment_tasks(course: Course, assignment: str) -> dict[str, tuple[str, ...]]:
+    """The task each grade cell belongs to, from the ``TASKS`` of the assignment's checks module
+    (``c.Grader.checks``); a grade id missing there is reported as a task of its own (named by the grade id)."""
+    from autograder.checks.plan import load_tasks
+    from autograder.settings import Grader
+
+    module = Grader(config=course.config).checks.get(assignment)
+    return load_tasks(module, course.root) if module else {}
+
 
 # Statuses beyond results.Status: a submission with nothing graded, or graded but not in the gradebook.
 NOT_GRADED = "not graded yet"
@@ -117,9 +102,8 @@ class Cohort:
     submissions: list[Submission]
 
     def tasks(self) -> list[str]:
-        """Task names in :data:`TASKS` order, then any unmapped ones."""
-        present = {c.task for c in self.checks}
-        return [t for t in TASKS if t in present] + sorted(present - set(TASKS))
+        """Task names in the order their first grade cell comes in the notebooks."""
+        return list(dict.fromkeys(c.task for c in self.checks))
 
     def task_checks(self, task: str) -> list[Check]:
         return [c for c in self.checks if c.task == task]
@@ -178,6 +162,7 @@ def assignment_checks(gb: Gradebook, course: Course, assignment: str) -> list[Ch
     except MissingEntry:
         raise AutograderError(f"{assignment} is not in the gradebook: release and grade it first") from None
     order = source_cells(course, assignment)
+    task_of = {gid: task for task, gids in assignment_tasks(course, assignment).items() for gid in gids}
     checks = []
     for nb in sorted(master.notebooks, key=lambda n: (list(order).index(n.name) if n.name in order else 99, n.name)):
         described = dict(order.get(nb.name, []))
@@ -189,7 +174,7 @@ def assignment_checks(gb: Gradebook, course: Course, assignment: str) -> list[Ch
                 Check(
                     notebook=nb.name,
                     grade_id=cell.name,
-                    task=TASK_OF.get(cell.name, cell.name),
+                    task=task_of.get(cell.name, cell.name),
                     auto=auto,
                     max_score=float(cell.max_score),
                     description=described.get(cell.name, "") or ("" if auto else WRITTEN_ANSWER),

@@ -4,8 +4,8 @@ correct answers written differently get full marks.
 The catalogues are in ``tests/course/catalogue``. Three levels:
 
 - the catalogue itself is well formed (no kernel);
-- each case, executed in a kernel with its answers, fails exactly its tagged test cells and names its
-  misconception (``grade_in_kernel``'s rule, a few seconds per case);
+- each case, run once in a warm zygote with the grader's probes, fails exactly its tagged test cells and
+  names its misconception (in ``tests/checks/test_verdicts.py``);
 - end to end: release, build the whole cohort into ``submitted/``, ``grade()``, read the gradebook.
 """
 
@@ -17,7 +17,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from autograder import notebooks
@@ -30,7 +29,7 @@ from tests.course.catalogue import Case, variants
 from tests.course.catalogue.correct import CORRECT
 from tests.course.catalogue.misconceptions import MISCONCEPTIONS
 from tests.course.catalogue.mistakes import MISTAKES
-from tests.helpers import GRADED_NOTEBOOKS, SOURCE, cell_passed, execute, make_course
+from tests.helpers import GRADED_NOTEBOOKS, SOURCE, make_course
 
 ASSIGNMENT = "week3"
 CASES = MISTAKES + CORRECT
@@ -89,33 +88,7 @@ def _code_solution_cells(stem: str) -> set[str]:
     return {gid for gid, c in cells.items() if c.cell_type == "code" and c.metadata["nbgrader"].get("solution")}
 
 
-# --- each case in a kernel ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CellOutcome:
-    passed: bool
-    message: str
-
-
-def failure_text(cell: nbformat.NotebookNode) -> str:
-    """A failed cell's message, as ``gradebook.failure_messages`` reads it from an autograded notebook."""
-    for output in cell.get("outputs", []):
-        if output.get("output_type") == "error":
-            return " ".join(f"{output.get('ename', 'Error')}: {output.get('evalue', '')}".split())[:500]
-        if output.get("output_type") == "stream" and output.get("name") == "stderr":
-            return " ".join(("wrote to stderr: " + str(output.get("text", ""))).split())[:500]
-    return ""
-
-
-def run_in_kernel(case: Case, cwd: Path) -> dict[str, CellOutcome]:
-    """Execute the instructor notebook with the case's answers: each test cell's outcome."""
-    nb = notebooks.read(SOURCE / f"{case.notebook}.ipynb")
-    cells = notebooks.grade_cells(nb)
-    for gid, source in case.sources().items():
-        cells[gid].source = source
-    execute(nb, cwd)
-    return {gid: CellOutcome(cell_passed(cells[gid]), failure_text(cells[gid])) for gid in TEST_CELLS[case.notebook]}
+# --- each case by the grader's checks: tests/checks/test_verdicts.py (one warm zygote, a case a second) ---------
 
 
 def problems(case: Case, lost: set[str], messages: dict[str, str]) -> list[str]:
@@ -131,14 +104,6 @@ def problems(case: Case, lost: set[str], messages: dict[str, str]) -> list[str]:
             if line not in messages.get(gid, ""):
                 found.append(f"{case.student}: {gid} does not say {line!r}; it says {messages.get(gid, '')!r}")
     return found
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.student)
-def test_case_in_a_kernel(case: Case, tmp_path: Path) -> None:
-    outcomes = run_in_kernel(case, tmp_path)
-    lost = {gid for gid, o in outcomes.items() if not o.passed}
-    assert problems(case, lost, {gid: o.message for gid, o in outcomes.items()}) == []
 
 
 # --- end to end: release, submit, grade(), gradebook -----------------------------------------------------

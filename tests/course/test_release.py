@@ -12,7 +12,8 @@ from autograder.course import Course
 from autograder.engine.release import generate_release, leaks
 from tests.helpers import RELEASE, SOURCE, make_course
 
-HIDDEN_ONLY = ("_relu_sum", "_expected_sentences", "_descend", "manual_seed(2024)")
+HIDDEN_ONLY = ("BEGIN HIDDEN TESTS", "_trusted", "manual_seed(2024)")
+"""Nothing of the grader's checks is in a notebook: no hidden tests, no trusted helpers, none of their cases."""
 
 
 @pytest.fixture(scope="module")
@@ -43,9 +44,17 @@ def test_release_has_no_solutions_or_hidden_tests(path: Path) -> None:
             assert "raise NotImplementedError()" in cell.source, gid
 
 
-def test_source_has_the_hidden_tests_the_release_lacks() -> None:
-    text = (SOURCE / "task2_relu.ipynb").read_text()
-    assert "BEGIN HIDDEN TESTS" in text and "_relu_sum" in text
+@pytest.mark.parametrize("path", sorted(SOURCE.glob("*.ipynb")), ids=lambda p: p.name)
+def test_source_test_cells_are_only_what_students_see(path: Path) -> None:
+    """The checks live in solutions/week3_checks alone: a source test cell is its release cell."""
+    text = path.read_text()
+    for marker in HIDDEN_ONLY:
+        assert marker not in text
+    released = notebooks.grade_cells(notebooks.read(RELEASE / path.name))
+    for gid, cell in notebooks.grade_cells(notebooks.read(path)).items():
+        meta = cell.metadata["nbgrader"]
+        if meta.get("grade") and not meta.get("solution") and cell.cell_type == "code":
+            assert cell.source == released[gid].source, gid
 
 
 @pytest.mark.parametrize("path", sorted(SOURCE.glob("*.ipynb")), ids=lambda p: p.name)

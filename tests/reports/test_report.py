@@ -34,10 +34,11 @@ from autograder.errors import AutograderError
 from autograder.reports.build import write_reports
 from autograder.reports.exports import CANVAS_COLUMNS, CANVAS_POINTS_POSSIBLE, task_column, write_canvas_csv
 from autograder.reports.feedback import HIDDEN_PLACEHOLDER, HideHiddenTests, WrapMessages, generate_feedback
-from autograder.reports.model import TASKS, Cohort, Submission
+from autograder.reports.model import Cohort, Submission
 from autograder.reports.page import message_pattern
 from autograder.samples import Variant, build_cohort
 from demo.cohort import FORGETS_ZERO_GRAD
+from solutions.week3_checks import TASKS
 from tests.helpers import ROOT, SOURCE, make_course, run_cli
 
 STUDENTS = ("ada", "ben", "cai")
