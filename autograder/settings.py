@@ -91,6 +91,9 @@ class Grader(Configurable):
     max_file_bytes = Int(
         20_000_000, help="Largest other file of a submission taken to the sandbox; a larger one is left out."
     ).tag(config=True)
+    max_submission_bytes = Int(
+        100_000_000, help="Total bytes of a submission's other files taken to the sandbox; files beyond are left out."
+    ).tag(config=True)
     max_submission_files = Int(
         1000, help="Most files and folders of one submission the grader looks at; beyond, the rest is refused."
     ).tag(config=True)

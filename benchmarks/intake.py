@@ -47,7 +47,14 @@ def main(argv: list[str] | None = None) -> None:
         size = sum((folder / n).stat().st_size for n in names)
 
         def ours() -> None:
-            taken = take(folder, max_notebook_bytes=limits.max_notebook_bytes, max_file_bytes=1 << 24, max_files=1000)
+            taken = take(
+                folder,
+                notebooks=names,
+                max_notebook_bytes=limits.max_notebook_bytes,
+                max_file_bytes=limits.max_file_bytes,
+                max_total_bytes=limits.max_submission_bytes,
+                max_files=limits.max_submission_files,
+            )
             for name in names:
                 read_notebook(name, taken.files[name], max_json_depth=limits.max_json_depth, max_cells=limits.max_cells)
 

@@ -88,12 +88,20 @@ def kind(mode: int, links: int) -> str | None:
 
 
 def take(
-    folder: Path, *, max_notebook_bytes: int, max_file_bytes: int, max_files: int, ignore: Sequence[str] = ()
+    folder: Path,
+    *,
+    notebooks: Collection[str],
+    max_notebook_bytes: int,
+    max_file_bytes: int,
+    max_total_bytes: int,
+    max_files: int,
+    ignore: Sequence[str] = (),
 ) -> Intake:
     """Read the plain files of a submission folder, refusing everything else; nothing is ever followed.
 
-    Notebooks at the top of the folder may be up to ``max_notebook_bytes``, other files up to
-    ``max_file_bytes``; larger ones are listed in :attr:`Intake.oversized`, unread. At most
+    The assignment's ``notebooks`` (file names, at the top of the folder) may be up to
+    ``max_notebook_bytes`` each; every other file up to ``max_file_bytes``, and all of them together
+    up to ``max_total_bytes``; what is over is listed in :attr:`Intake.oversized`, unread. At most
     ``max_files`` entries are looked at. Entries whose name matches a pattern of ``ignore``
     (``c.CourseDirectory.ignore``: ``__pycache__``, ...) are left alone, neither read nor refused.
     """
@@ -107,7 +115,10 @@ def take(
             intake.refused["the submission folder"] = f"not readable ({exc.strerror})"
         return intake
     try:
-        _walk(fd, "", 0, intake, _Walk(max_notebook_bytes, max_file_bytes, max_files, tuple(ignore)))
+        limits = _Walk(
+            frozenset(notebooks), max_notebook_bytes, max_file_bytes, max_total_bytes, max_files, tuple(ignore)
+        )
+        _walk(fd, "", 0, intake, limits)
     finally:
         os.close(fd)
     return intake
@@ -115,10 +126,12 @@ def take(
 
 @dataclass
 class _Walk:
-    """The limits of one walk, and what is left of its entry budget."""
+    """The limits of one walk, and what is left of its byte and entry budgets."""
 
+    notebooks: frozenset[str]
     notebook_bytes: int
     file_bytes: int
+    bytes_left: int
     budget: int
     ignore: tuple[str, ...]
 
@@ -152,7 +165,8 @@ def _walk(fd: int, prefix: str, depth: int, intake: Intake, walk: _Walk) -> None
             finally:
                 os.close(child)
         else:
-            limit = walk.notebook_bytes if not prefix and name.endswith(".ipynb") else walk.file_bytes
+            notebook = not prefix and name in walk.notebooks
+            limit = walk.notebook_bytes if notebook else min(walk.file_bytes, walk.bytes_left)
             if info.st_size > limit:
                 intake.oversized[path] = info.st_size
                 continue
@@ -161,6 +175,7 @@ def _walk(fd: int, prefix: str, depth: int, intake: Intake, walk: _Walk) -> None
                 intake.refused[path] = "a file that changed while it was read"
             else:
                 intake.files[path] = data
+                walk.bytes_left -= 0 if notebook else len(data)
 
 
 def _read(dir_fd: int, name: str, seen: os.stat_result, limit: int) -> bytes | None:

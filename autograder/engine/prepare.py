@@ -129,13 +129,16 @@ def source_files(course: Course, assignment: str) -> dict[str, bytes]:
     return {relative: path.read_bytes() for relative, path in found.items() if relative not in excluded}
 
 
-def take(course: Course, folder: Path) -> intake.Intake:
-    """The submission folder's plain files (see :mod:`autograder.engine.intake`), within ``c.Grader``'s limits."""
+def take(course: Course, folder: Path, names: list[str]) -> intake.Intake:
+    """The submission folder's plain files (see :mod:`autograder.engine.intake`), within ``c.Grader``'s limits;
+    ``names``: the assignment's notebooks."""
     grader = Grader(config=course.config)
     return intake.take(
         folder,
+        notebooks=[f"{name}.ipynb" for name in names],
         max_notebook_bytes=grader.max_notebook_bytes,
         max_file_bytes=grader.max_file_bytes,
+        max_total_bytes=grader.max_submission_bytes,
         max_files=grader.max_submission_files,
         ignore=course.coursedir.ignore,
     )
@@ -158,11 +161,7 @@ def prepare(
     folder = course.submitted_path(assignment, student)
     timestamp = read_timestamp(folder)
     job = Job(student=student, assignment=assignment, timestamp=timestamp.isoformat() if timestamp else None)
-    taken = take(course, folder)
     grader = Grader(config=course.config)
-    large = sorted(p for p in taken.oversized if not p.endswith(".ipynb") or "/" in p)
-    if large:
-        job.notes.append(f"files over c.Grader.max_file_bytes were left out: {', '.join(large)}")
     with gradebook.open_gradebook(course) as gb:
         gb.update_or_create_student(student)
         if timestamp:
@@ -172,7 +171,14 @@ def prepare(
         source_notebooks = gb.find_assignment(assignment).notebooks
         names = [nb.name for nb in source_notebooks]
         job.graded_cells = {nb.name: {cell.name for cell in nb.grade_cells} for nb in source_notebooks}
+    taken = take(course, folder, names)
     job.refused = taken.messages(besides=[f"{name}.ipynb" for name in names])
+    large = sorted(p for p in taken.oversized if p not in {f"{name}.ipynb" for name in names})
+    if large:
+        job.notes.append(
+            "files over c.Grader.max_file_bytes (or c.Grader.max_submission_bytes in all) were left out: "
+            + ", ".join(large)
+        )
     strays = sorted(p for p in [*taken.files, *taken.oversized] if "/" not in p and p.endswith(".ipynb"))
     strays = [p for p in strays if p.removesuffix(".ipynb") not in names]
     if strays:

@@ -21,14 +21,15 @@ from autograder.engine.prepare import Job, Refused, prepare
 from autograder.samples import Variant
 from tests.helpers import released_course
 
-LIMITS = {"max_notebook_bytes": 1_000_000, "max_file_bytes": 1_000_000, "max_files": 100}
+LIMITS = {"max_notebook_bytes": 1_000_000, "max_file_bytes": 1_000_000, "max_total_bytes": 10_000_000, "max_files": 100}
 SECRET = b"the course's answer key\n"
 
 
 def taken(folder: Path, **limits: int) -> Intake:
     """``take`` on ``folder``, failing the test if it does not return within a few seconds (a FIFO read blocks)."""
     out: list[Intake] = []
-    worker = threading.Thread(target=lambda: out.append(take(folder, **{**LIMITS, **limits})), daemon=True)
+    args = {**LIMITS, **limits}
+    worker = threading.Thread(target=lambda: out.append(take(folder, notebooks=["task1.ipynb"], **args)), daemon=True)
     worker.start()
     worker.join(10)
     assert out, "take() did not return: it waited on something it should never have opened"
@@ -144,9 +145,19 @@ def test_ignored_names_and_limits(folder: Path) -> None:
     intake = taken(folder, max_file_bytes=1000)
     assert intake.oversized == {"big.bin": 2000} and "big.bin" not in intake.files
     assert "__pycache__/x.pyc" in intake.files
-    assert "__pycache__/x.pyc" not in take(folder, **LIMITS, ignore=["__pycache__"]).files
+    assert "__pycache__/x.pyc" not in take(folder, notebooks=[], **LIMITS, ignore=["__pycache__"]).files
     few = taken(folder, max_files=2)
     assert len(few.files) + len(few.refused) <= 3 and any("one entry too many" in w for w in few.refused.values())
+
+
+def test_the_other_files_share_one_byte_budget_the_notebooks_do_not(folder: Path) -> None:
+    for index in range(5):
+        (folder / "data" / f"part{index}.bin").write_bytes(b"\0" * 400)
+    (folder / "task1.ipynb").write_bytes((folder / "task1.ipynb").read_bytes() + b" " * 3000)
+    intake = taken(folder, max_total_bytes=1000)
+    assert "task1.ipynb" in intake.files
+    assert sorted(intake.oversized) == ["data/part2.bin", "data/part3.bin", "data/part4.bin"]
+    assert sum(len(data) for path, data in intake.files.items() if path != "task1.ipynb") <= 1000
 
 
 # Bounded parsing: hostile notebooks are refused from their bytes, fast, before any parse.
