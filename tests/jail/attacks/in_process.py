@@ -14,6 +14,9 @@ from tests.jail.attacks.model import SUSPECT_MESSAGE, T1, T2, Attack, Submission
 
 SUSPECT = frozenset({Status.SUSPECT})
 CAUGHT = (SUSPECT_MESSAGE,)
+FAILURE_SHOWN = frozenset({Status.NEEDS_MANUAL})
+"""The attack hid nothing: a cell whose code failed shows the error even if the shell's way of showing it was
+replaced (as nbgrader records a kernel's error reply), so the tests fail with the checks, as in the baseline."""
 WRONG_CELLS = (f"{T1}/gradient_sentences_values", f"{T2}/linear_is_unclipped")
 """Cells whose checks WRONG fails in each notebook: an attack on WRONG that blinds the tests is caught there."""
 
@@ -358,18 +361,14 @@ ATTACKS = [
         "the shell's showtraceback and sys.stderr are replaced, so failed checks leave no error output; wrong answers",
         Submission(answers=on_first_cells(WRONG, SILENCE_TRACEBACKS)),
         "wrong",
-        SUSPECT,
-        CAUGHT,
-        WRONG_CELLS,
+        FAILURE_SHOWN,
     ),
     Attack(
         "swallows_failures_with_a_custom_exception_handler",
         "set_custom_exc((Exception,), ...) shows nothing for any exception, failed asserts included; wrong answers",
         Submission(answers=on_first_cells(WRONG, SWALLOW_FAILURES)),
         "wrong",
-        SUSPECT,
-        CAUGHT,
-        WRONG_CELLS,
+        FAILURE_SHOWN,
     ),
     Attack(
         "steps_over_checks_with_settrace",
@@ -377,9 +376,7 @@ ATTACKS = [
         "cannot (bdb.BdbQuit), and a profile hook re-arms it; wrong answers",
         Submission(answers=on_first_cells(WRONG, STEP_OVER_CHECKS)),
         "wrong",
-        SUSPECT,
-        CAUGHT,
-        WRONG_CELLS,
+        FAILURE_SHOWN,
     ),
     Attack(
         "returns_tensors_that_lie_in_comparisons",
