@@ -34,6 +34,7 @@ from autograder.engine.results import RECORD_NAME
 from autograder.reports.sanitize import SANITIZER, TAGS
 from autograder.samples import Variant, build_cohort, reference_answers
 from tests.browser.lab import JupyterLab, running
+from tests.browser.test_instructor_path import open_formgrader
 from tests.helpers import SOURCE, make_course, run_cli
 from tests.reports.test_sanitize import TEMPLATE_TAGS, markup, student_part
 
@@ -291,3 +292,24 @@ def test_feedback_pages_run_nothing_and_still_typeset_under_their_csp(
     page.goto((course / "reports" / ASSIGNMENT / "index.html").as_uri())
     assert page.evaluate("() => Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)")
     assert blocked == [], f"the Content-Security-Policy blocked part of the pages' own content: {blocked}"
+
+
+def test_hostile_submission_runs_nothing_in_the_lab_extensions_formgrader(
+    course: Path, lab: JupyterLab, context: tuple[BrowserContext, list[str]]
+) -> None:
+    """The same pages inside JupyterLab, where nbgrader's lab extension shows the formgrader in a frame of the
+    lab's own window (a script there could reach the lab itself)."""
+    browser_context, elsewhere = context
+    page = browser_context.new_page()
+    frame_locator = open_formgrader(page, lab)
+    frame_locator.locator("#main-table").wait_for()
+    frame = next(f for f in page.frames if "/formgrader" in f.url)
+    for notebook, submission_id in submission_ids(course, HOSTILE).items():
+        frame.goto(lab.url(f"formgrader/submissions/{submission_id}/"))
+        frame.wait_for_selector("#notebook-container")
+        frame.wait_for_function("() => window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0")
+        page.wait_for_timeout(1500)
+        assert frame.evaluate("() => window.__pwned") is None, f"{notebook}: a payload ran in the formgrader frame"
+        assert page.evaluate("() => window.__pwned") is None, f"{notebook}: a payload reached the lab's window"
+    assert not list(course.glob("pwned*")), "a payload wrote into the course through the contents API"
+    assert elsewhere == []
