@@ -31,7 +31,9 @@ from typing import Any
 
 import nbformat
 import numpy as np
+from nbconvert.preprocessors import Preprocessor
 from nbformat import ValidationError
+from traitlets import Bool
 
 OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 """Never follow a link, never wait on a FIFO."""
@@ -280,3 +282,31 @@ def read_notebook(name: str, data: bytes, *, max_json_depth: int, max_cells: int
     except ValidationError as exc:
         log.error("%s: notebook JSON is invalid: %s", name, one_line(str(exc)))
     return nb
+
+
+class NotPlainFiles(Exception):
+    """A submission folder that holds more than plain files (for nbgrader's own ``autograde``)."""
+
+
+class PlainFilesOnly(Preprocessor):
+    """For ``nbgrader autograde`` itself: stop a submission whose folder holds anything but plain files.
+
+    List it first in ``c.Autograde.sanitize_preprocessors``. nbgrader reads each submitted notebook
+    (following links) and copies the submission folder before its preprocessors run, so this cannot
+    keep a link's target from being read; it makes sure no such submission is graded: it raises,
+    naming the entries, and nbgrader reports that student's notebook as failed. ``autograder grade``
+    takes the folder through :func:`take` instead, and there this step does nothing (it is not given
+    the folder).
+    """
+
+    enabled = Bool(True, help="Check the submission folder (on when listed, as nbgrader's own steps).").tag(config=True)
+
+    def preprocess(self, nb: Any, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        folder = (resources.get("metadata") or {}).get("path")
+        if folder:
+            found = take(
+                Path(folder), notebooks=[], max_notebook_bytes=0, max_file_bytes=0, max_total_bytes=0, max_files=10_000
+            )  # nothing is read: only what each entry is
+            if found.refused:
+                raise NotPlainFiles("; ".join(found.messages()))
+        return nb, resources

@@ -27,6 +27,7 @@ import nh3
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from nbconvert.preprocessors import Preprocessor
 from pygments.token import STANDARD_TYPES
+from traitlets import Bool
 
 TAGS = {
     *("p", "br", "hr", "div", "span", "blockquote", "pre", "code", "kbd", "samp", "var", "tt"),
@@ -209,6 +210,8 @@ class SanitizeNotebook(Preprocessor):
     List it last in an exporter's preprocessors: ``c.HTMLExporter.preprocessors =
     ["autograder.reports.sanitize.SanitizeNotebook"]``. The notebook on disk is not changed.
     """
+
+    enabled = Bool(True, help="Sanitize (on when listed anywhere, as nbgrader's own steps are).").tag(config=True)
 
     def preprocess(self, nb: Any, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         nb.metadata.pop("widgets", None)

@@ -310,3 +310,22 @@ def test_hostile_notebooks_are_refused_fast_and_by_name(course: Course, kind: st
     assert re.fullmatch(says, job.problems["task2_relu"]), job.problems
     assert "task1_fitting" in job.notebooks
     assert time.perf_counter() - started < 5
+
+
+def test_nbgrader_autograde_with_the_step_listed_refuses_a_linked_submission(tmp_path: Path) -> None:
+    """``nbgrader autograde`` itself (its real converter through nbgrader's API), with ``PlainFilesOnly`` first
+    in ``c.Autograde.sanitize_preprocessors``: the linked submission is not graded, and the log names the link."""
+    from nbgrader.converters.autograde import Autograde
+
+    defaults = [f"{step.__module__}.{step.__name__}" for step in Autograde().sanitize_preprocessors]
+    steps = ["autograder.engine.intake.PlainFilesOnly", *defaults]
+    course = released_course(
+        tmp_path / "course",
+        [Variant("links_source", base="stub")],
+        extra_config=f"c.Autograde.sanitize_preprocessors = {steps!r}\n",
+    )
+    folder = course.submitted_path("week3", "links_source")
+    (folder / "answers.json").symlink_to(course.source_path("week3") / "task2_relu.ipynb")
+    result = course.nbgrader_api().autograde("week3", "links_source", force=True)
+    assert not result["success"]
+    assert "answers.json was refused: it is a symbolic link" in result["log"]

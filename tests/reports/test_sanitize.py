@@ -25,6 +25,7 @@ from autograder.reports.page import render
 from autograder.reports.sanitize import (
     CSP,
     MARKER,
+    TAGS,
     SanitizeNotebook,
     clean_html,
     csv_cell,
@@ -337,3 +338,14 @@ def test_an_unusable_attachment_does_not_stop_the_cell_rendering() -> None:
     nb, _ = SanitizeNotebook().preprocess(nb, {})
     assert "<h1>Title" in nb.cells[0].source and nb.cells[0].source.count('src="data:image/png;base64,"') == 2
     assert "onerror" not in nb.cells[0].source
+
+
+def test_listed_in_a_converters_preprocessors_it_runs() -> None:
+    """nbgrader's converters register ``GenerateFeedback.preprocessors`` with nbconvert's default ``enabled=False``:
+    the sanitizer is on all the same (as nbgrader's own steps are)."""
+    exporter = HTMLExporter()
+    exporter.register_preprocessor(SANITIZER)
+    hostile = markup(exporter.from_notebook_node(hostile_notebook())[0])
+    ordinary = markup(exporter.from_notebook_node(ordinary_notebook())[0])
+    assert hostile[0] <= ordinary[0] | TAGS, "elements beyond the template's own and the allow-list"
+    assert set(hostile[1]) <= set(ordinary[1]), "attributes that could act, beyond the template's own"
