@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 import shutil
 import subprocess
 import sys
@@ -114,3 +116,8 @@ def grade_in_kernel(stem: str, answers: Mapping[str, str], cwd: Path) -> dict[st
         for gid, c in notebooks.grade_cells(nb).items()
         if c.metadata["nbgrader"].get("grade") and c.cell_type == "code"
     }
+
+
+def text_of(page: Path) -> str:
+    """The visible text of an HTML page (tags dropped, entities decoded)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))

@@ -10,6 +10,7 @@ a second test could land on another xdist worker and grade again.
 
 from __future__ import annotations
 
+import shutil
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,13 +23,15 @@ from autograder.samples import build_cohort
 from demo.cohort import SAMPLE_COHORT
 from tests.browser import ui
 from tests.browser.lab import JupyterLab, running
-from tests.helpers import make_course, run_cli
+from tests.helpers import make_course, run_cli, text_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 ASSIGNMENT = "week3"
 GRADED = ("ada_reference", "cai_forgets_zero_grad")
 """The reference (every auto-graded point) and a typical mistake (some points lost)."""
+BY_BUTTON = "eli_relu_pairs_mixed"
+"""Graded with the formgrader's Autograde button, and its feedback with Generate Feedback."""
 
 
 @pytest.fixture(scope="module")
@@ -121,3 +124,59 @@ def test_formgrader_shows_week3_and_the_graded_scores(
     row = formgrader.locator("#main-table tr")
     expect(row).to_have_count(1)
     expect(row.locator(".score")).to_have_text(f"{round(average, 2):g} / {round(maximum, 2):g}")
+
+
+@pytest.fixture(scope="module")
+def graded_by_cli(course: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the course (same gradebook, same check inputs) where ``autograder grade`` grades
+    :data:`BY_BUTTON`, taken before the formgrader touches the course."""
+    mirror = tmp_path_factory.mktemp("instructor-mirror") / "course"
+    shutil.copytree(course, mirror)
+    graded = run_cli("grade", ASSIGNMENT, f"--student={BY_BUTTON}", cwd=mirror)
+    assert graded.returncode == 0, graded.stderr
+    return mirror
+
+
+def cell_scores(course: Path, student: str) -> dict[tuple[str, str], tuple[float, bool]]:
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        submission = gb.find_submission(ASSIGNMENT, student)
+        return {(nb.name, g.name): (g.score, g.needs_manual_grade) for nb in submission.notebooks for g in nb.grades}
+
+
+def click_and_wait(formgrader: FrameLocator, student: str, button: str) -> None:
+    """Click one of the student's buttons in Manage Submissions and wait for nbgrader's success dialog."""
+    row = formgrader.locator("#main-table tr").filter(has=formgrader.locator(".student-id", has_text=student))
+    row.locator(f"{button} a").click()
+    dialog = formgrader.locator("#success-modal, #error-modal")
+    expect(dialog).to_be_visible(timeout=300_000)
+    assert dialog.get_attribute("id") == "success-modal", dialog.inner_text()
+    dialog.locator("button.close").last.click()
+    expect(dialog).to_have_count(0)
+
+
+def test_formgrader_buttons_grade_and_give_feedback_as_autograder(
+    page: Page, lab: JupyterLab, course: Path, graded_by_cli: Path, artifacts: Path
+) -> None:
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        assert not [s for s in gb.find_assignment(ASSIGNMENT).submissions if s.student_id == BY_BUTTON]
+    formgrader = open_formgrader(page, lab)
+    formgrader.locator("#main-table tr .num-submissions a").click()
+    expect(formgrader.get_by_role("heading", name="Manage Submissions")).to_be_visible()
+
+    click_and_wait(formgrader, BY_BUTTON, ".autograde")
+    expected = cell_scores(graded_by_cli, BY_BUTTON)
+    assert cell_scores(course, BY_BUTTON) == expected
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:  # graded for real: points kept and points lost
+        submission = gb.find_submission(ASSIGNMENT, BY_BUTTON)
+        assert 0 < submission.code_score < submission.max_code_score
+    row = formgrader.locator("#main-table tr").filter(has=formgrader.locator(".student-id", has_text=BY_BUTTON))
+    expect(row.locator(".score")).to_contain_text("/")
+    page.screenshot(path=artifacts / "formgrader_autograde_button.png")
+
+    click_and_wait(formgrader, BY_BUTTON, ".generate-feedback")
+    pages = sorted((course / "feedback" / BY_BUTTON / ASSIGNMENT).glob("*.html"))
+    assert {p.stem for p in pages} == {p.stem for p in (course / "source" / ASSIGNMENT).glob("*.ipynb")}
+    for feedback in pages:
+        text = text_of(feedback)
+        assert "HIDDEN TESTS" not in text, feedback
+        assert "Score:" in text, feedback

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from nbgrader.api import Gradebook
@@ -22,11 +24,11 @@ from nbgrader.api import Gradebook
 from autograder import notebooks
 from autograder.course import Course
 from autograder.plugins import AUTOGRADE_PREPROCESSORS, EXECUTE, SAVE_GRADES
+from autograder.reports.feedback import HIDDEN_PLACEHOLDER
 from autograder.samples import Variant, reference_answers
 from autograder.settings import Grader, autograde_steps, is_execute_step
 from demo.cohort import SAMPLE_COHORT
-from tests.helpers import ROOT, SOURCE, released_course, run_cli
-from tests.reports.test_report import hidden_names, text_of
+from tests.helpers import ROOT, SOURCE, released_course, run_cli, text_of
 
 BIN = Path(sys.executable).parent
 STUDENTS = ("ada_reference", "ben_untouched_stub", "cai_forgets_zero_grad", "eli_relu_pairs_mixed")
@@ -45,7 +47,7 @@ open("written-by-student.txt", "w").write("left behind")
 Scores = dict[tuple[str, str, str], tuple[float, bool]]
 
 
-def nbgrader(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def run_nbgrader(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """The real ``nbgrader`` command, as an instructor runs it in the course root."""
     env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
     return subprocess.run(
@@ -88,9 +90,9 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> Graded:
         root = base / name
         courses.append(released_course(root, cohort(root)))
     by_nbgrader, by_autograder = courses
-    done = nbgrader("autograde", "week3", cwd=by_nbgrader.root)
+    done = run_nbgrader("autograde", "week3", cwd=by_nbgrader.root)
     assert done.returncode == 0, done.stdout + done.stderr
-    done = nbgrader("generate_feedback", "week3", cwd=by_nbgrader.root)
+    done = run_nbgrader("generate_feedback", "week3", cwd=by_nbgrader.root)
     assert done.returncode == 0, done.stdout + done.stderr
     done = run_cli("grade", "week3", cwd=by_autograder.root)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -150,19 +152,61 @@ def test_student_code_runs_in_the_sandbox_under_nbgrader_autograde(graded: Grade
 
 
 @pytest.mark.slow
-def test_nbgrader_generate_feedback_shows_no_hidden_test(graded: Graded) -> None:
-    names = hidden_names()
+def test_nbgrader_generate_feedback_shows_the_scores_of_autograder_report(graded: Graded) -> None:
     for student in (*STUDENTS, SPY):
         theirs = graded.by_nbgrader.root / "feedback" / student / "week3"
         ours = graded.by_autograder.root / "feedback" / student / "week3"
         pages = sorted(p.name for p in theirs.glob("*.html"))
         assert pages == sorted(f"{p.stem}.html" for p in SOURCE.glob("*.ipynb")), student
+        shown: list[str] = []
         for name in pages:
             text = text_of(theirs / name)
-            assert "BEGIN HIDDEN TESTS" not in text and "HIDDEN TESTS" not in text, f"{student}/{name}"
-            leaked = sorted(n for n in names if re.search(rf"\b{n}\b", text))
-            assert not leaked, f"{student}/{name}: hidden test code {leaked}"
-            score_lines = [line for line in text.splitlines() if line.strip().startswith("Score:")]
+            assert "HIDDEN TESTS" not in text, f"{student}/{name}"
+            score_lines = [line.strip() for line in text.splitlines() if line.strip().startswith("Score:")]
+            shown += score_lines
             assert score_lines == [
-                line for line in text_of(ours / name).splitlines() if line.strip().startswith("Score:")
+                line.strip() for line in text_of(ours / name).splitlines() if line.strip().startswith("Score:")
             ], f"{student}/{name}: the scores shown differ from autograder report's"
+        assert shown, f"{student}: no score shown"
+
+
+def hidden_lines(nb: Any) -> set[str]:
+    """Lines of code that only the hidden test regions of ``nb`` hold."""
+    hidden, visible = set(), set()
+    for cell in nb.cells:
+        parts = re.split(r"### (?:BEGIN|END) HIDDEN TESTS", cell.source)
+        visible |= {line.strip() for part in parts[0::2] for line in part.splitlines()}
+        hidden |= {line.strip() for part in parts[1::2] for line in part.splitlines()}
+    return {line for line in hidden - visible if line}
+
+
+@pytest.mark.slow
+def test_nbgrader_generate_feedback_hides_the_hidden_tests_of_nbgraders_own_example(tmp_path: Path) -> None:
+    """nbgrader's ``test-hidden-tests.ipynb`` (read from the installed package): visible tests pass, hidden ones
+    fail; with the course's config, the feedback shows neither the hidden code nor tracebacks quoting it."""
+    import nbgrader
+
+    example = Path(nbgrader.__file__).parent / "tests" / "apps" / "files" / "test-hidden-tests.ipynb"
+    root = tmp_path / "course"
+    (root / "source" / "squares").mkdir(parents=True)
+    config = (ROOT / "nbgrader_config.py").read_text()
+    config += 'c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE"}  # as nbgrader\'s test\n'
+    (root / "nbgrader_config.py").write_text(config)
+    shutil.copy(example, root / "source" / "squares" / "p1.ipynb")
+    hidden = hidden_lines(notebooks.read(example))
+    assert len(hidden) >= 4
+    for step in (("generate_assignment", "squares"), None, ("autograde", "squares"), ("generate_feedback", "squares")):
+        if step is None:  # a student hands in the release untouched
+            (root / "submitted" / "foo" / "squares").mkdir(parents=True)
+            shutil.copy(root / "release" / "squares" / "p1.ipynb", root / "submitted" / "foo" / "squares")
+            continue
+        done = run_nbgrader(*step, cwd=root)
+        assert done.returncode == 0, done.stdout + done.stderr
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:  # as nbgrader's test_hidden_tests_single_notebook
+        assert gb.find_submission_notebook("p1", "squares", "foo").score == 1.5
+    text = text_of(root / "feedback" / "foo" / "squares" / "p1.html")
+    assert "HIDDEN TESTS" not in text
+    assert HIDDEN_PLACEHOLDER in text
+    assert "AssertionError" in text  # the hidden test's failure shows, not its code
+    leaked = sorted(line for line in hidden if line in text)
+    assert not leaked, f"hidden test code in the feedback: {leaked}"
