@@ -150,7 +150,11 @@ def _tensors(got: dict[str, Any], want: dict[str, Any], rules: Rules, values: bo
         return None
     wrong = ~np.isclose(g, w, atol=rules.atol, rtol=rules.rtol, equal_nan=True)
     index = tuple(int(i) for i in np.argwhere(wrong)[0])
-    place = f"{where} [{', '.join(map(str, index))}]" if index else where
+    place = (
+        (f"{where}[{', '.join(map(str, index))}]" if where else f" at [{', '.join(map(str, index))}]")
+        if index
+        else where
+    )
     return f"gives {show(float(g[index]))}{place}, not {show(float(w[index]))}"
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from autograder.checks.api import Declared, reference_source
+from autograder.checks.kinds import Declared, reference_source
 from autograder.errors import AutograderError
 from autograder.jail.protocol import Probe
 
