@@ -201,3 +201,48 @@ def test_checks_grade_the_case_as_catalogued(case: Case, zygote: Zygote) -> None
     line = MISCONCEPTIONS.get(case.misconception, "")
     unnamed = {gid: judged[gid].reason for gid in lost if line not in judged[gid].reason}
     assert unnamed == {}, f"seed {plan.seed}: should say {line!r}"
+
+
+# --- suspect only where the visible test was fooled ---------------------------------------------------
+
+SHIFT_SEEN = compare(
+    "nb", "shift_works", function="shift", reference=shift, visible=[call(torch.tensor([1.0, 2.0]), 1.0)],
+    cases=[call(torch.tensor([50.0]), 1.0)],
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("student", "contradicts"),
+    [
+        ("def shift(x, by):\n    return x + by if x.max() < 10 else x\n", False),  # the visible call passes
+        ("def shift(x, by):\n    return x\n", True),  # the visible call fails here too
+    ],
+)
+def test_a_failure_contradicts_the_visible_test_only_on_its_calls(student: str, contradicts: bool) -> None:
+    namespace: dict[str, Any] = {"torch": torch}
+    exec(student, namespace)
+    verdict = probe_in_process(verdicts.plan([SHIFT_SEEN], seed=5), "nb", namespace)["shift_works"]
+    assert not verdict.passed and verdict.contradicts is contradicts
+
+
+def test_show_verdicts_puts_the_message_first_unless_the_visible_test_was_fooled() -> None:
+    import nbformat
+
+    from autograder.checks.messages import ShowVerdicts
+
+    def cell(outputs: list[Any]) -> Any:
+        node = nbformat.v4.new_code_cell("assert shift(1, 1) == 2")
+        node.metadata["nbgrader"] = {"grade": True, "solution": False, "grade_id": "shift_works", "points": 1}
+        node.outputs = outputs
+        return node
+
+    error = nbformat.v4.new_output("error", ename="AssertionError", evalue="", traceback=[])
+    shown = ShowVerdicts()
+    failed = {"verdicts": {"shift_works": verdicts.Verdict(False, "shift(1, 1) gives 3, not 2.", False)}}
+    fooled = {"verdicts": {"shift_works": verdicts.Verdict(False, "shift(1, 1) gives 3, not 2.", True)}}
+    passing, _ = shown.preprocess_cell(cell([]), failed, 0)
+    assert [(o.ename, o.evalue) for o in passing.outputs] == [("GraderCheck", "shift(1, 1) gives 3, not 2.")]
+    erred, _ = shown.preprocess_cell(cell([error]), fooled, 0)
+    assert [o.ename for o in erred.outputs] == ["GraderCheck", "AssertionError"]
+    untouched, _ = shown.preprocess_cell(cell([]), fooled, 0)
+    assert untouched.outputs == []
