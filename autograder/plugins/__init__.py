@@ -28,12 +28,14 @@ AUTOGRADE_PREPROCESSORS = [
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
+    "autograder.checks.messages.ShowVerdicts",
     SAVE_GRADES,
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 """nbgrader's own ``Autograde.autograde_preprocessors``, with our two steps in place of ``Execute`` and
-``SaveAutoGrades``: what ``autograder grade`` uses when the course's config does not set the list."""
+``SaveAutoGrades`` (and the grader's messages shown before scoring): what ``autograder grade`` uses when the
+course's config does not set the list."""
 
 FEEDBACK_PREPROCESSORS = [
     "autograder.reports.feedback.FeedbackGrades",

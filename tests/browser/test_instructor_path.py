@@ -4,8 +4,10 @@ The course copy is released and two students of the sample cohort are graded
 with ``autograder`` before JupyterLab starts (grading all six takes a minute);
 the other four are submitted but not graded. The formgrader is opened as an
 instructor would, from JupyterLab's Nbgrader menu, and what it shows is
-compared with nbgrader's gradebook. One test: grading is the slow part, and
-a second test could land on another xdist worker and grade again.
+compared with nbgrader's gradebook. Then the formgrader's own Autograde and
+Generate Feedback buttons grade a third student, who must get the gradebook
+scores ``autograder grade`` gives on a copy of the course. The tests share one
+xdist group (grading is the slow part): they run in order on one worker.
 """
 
 from __future__ import annotations

@@ -4,9 +4,11 @@ Runs the installed nbgrader package's ``tests/apps/test_nbgrader_autograde.py`` 
 ``test_nbgrader_generate_feedback.py`` (never a copy of them) with our engine
 configured in: an ``nbgrader_config.py`` in a ``JUPYTER_CONFIG_DIR`` of the run's
 own sets ``Autograde.autograde_preprocessors`` and ``GenerateFeedback.preprocessors``
-to ours. nbgrader loads the config directories first and the current
-directory's ``nbgrader_config.py`` (which each of its tests writes, for the
-course root and the test's own settings) over them, so both apply.
+(and ``Autograde.sanitize_preprocessors``, if set) as the course's
+``nbgrader_config.py`` does. nbgrader loads the config directories first and
+the current directory's ``nbgrader_config.py`` (which each of its tests
+writes, for the course root and the test's own settings) over them, so both
+apply.
 
 Each test passes, or is deselected in :data:`DESELECTED` with the deliberate
 difference that makes it fail; a test of ours asserts our behaviour instead.
@@ -21,8 +23,15 @@ import sys
 import tempfile
 from pathlib import Path
 
-from autograder.plugins import AUTOGRADE_PREPROCESSORS, FEEDBACK_PREPROCESSORS
+from traitlets.config.loader import PyFileConfigLoader
 
+REPO = Path(__file__).resolve().parents[2]
+STEP_LISTS = (
+    ("Autograde", "sanitize_preprocessors"),
+    ("Autograde", "autograde_preprocessors"),
+    ("GenerateFeedback", "preprocessors"),
+)
+"""The course's settings the suite runs with."""
 DESELECTED = Path(__file__).with_name("nbgrader_suite_deselected.txt")
 """One test a line: ``nbgrader/tests/...::Class::test  # the deliberate difference``."""
 SUITE = ("tests/apps/test_nbgrader_autograde.py", "tests/apps/test_nbgrader_generate_feedback.py")
@@ -48,12 +57,17 @@ def deselected() -> dict[str, str]:
 
 
 def engine_config() -> str:
-    """The ``nbgrader_config.py`` that configures our engine into nbgrader's commands."""
-    return (
-        "c = get_config()  # noqa: F821\n"
-        f"c.Autograde.autograde_preprocessors = {AUTOGRADE_PREPROCESSORS!r}\n"
-        f"c.GenerateFeedback.preprocessors = {FEEDBACK_PREPROCESSORS!r}\n"
-    )
+    """The ``nbgrader_config.py`` that configures our engine into nbgrader's commands: the course's own
+    ``Autograde`` and ``GenerateFeedback`` lists, so that the suite referees what the course runs."""
+    course = PyFileConfigLoader("nbgrader_config.py", path=str(REPO)).load_config()
+    lines = ["c = get_config()  # noqa: F821"]
+    for section, key in STEP_LISTS:
+        if key in course[section]:
+            steps = list(course[section][key])
+            if not all(isinstance(step, str) for step in steps):
+                raise SystemExit(f"nbgrader_config.py: name c.{section}.{key} by import strings")
+            lines.append(f"c.{section}.{key} = {steps!r}")
+    return "\n".join(lines) + "\n"
 
 
 def command(workdir: Path, workers: int, extra: list[str]) -> list[str]:

@@ -106,7 +106,8 @@ def test_the_engine_reads_nbgraders_lists_minus_the_execute_step() -> None:
     config = Course.load(ROOT).config
     sanitize, autograde = autograde_steps(config)
     assert autograde == list(config.Autograde.autograde_preprocessors)
-    assert SAVE_GRADES in autograde and SAVE_GRADES in AUTOGRADE_PREPROCESSORS
+    assert autograde == AUTOGRADE_PREPROCESSORS, "the engine's default list and the course's have drifted apart"
+    assert SAVE_GRADES in autograde
     assert [item for item in autograde if is_execute_step(item)] == [EXECUTE]
     grader = Grader(config=config)
     assert grader.score_preprocessors == [item for item in autograde if item != EXECUTE]

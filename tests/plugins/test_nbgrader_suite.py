@@ -8,7 +8,8 @@ from pathlib import Path
 
 from traitlets.config.loader import PyFileConfigLoader
 
-from autograder.plugins import AUTOGRADE_PREPROCESSORS, FEEDBACK_PREPROCESSORS
+from autograder.course import Course
+from autograder.plugins import EXECUTE, SAVE_GRADES
 from tests.helpers import ROOT
 from tests.plugins import nbgrader_suite
 
@@ -38,11 +39,15 @@ def test_each_deselected_test_exists_and_says_why_with_our_test_instead() -> Non
         assert ours.group(2) in defined_tests(ROOT / ours.group(1)), f"{test_id}: {ours.group(0)} does not exist"
 
 
-def test_the_suites_config_sets_our_preprocessor_lists(tmp_path: Path) -> None:
+def test_the_suites_config_sets_the_courses_preprocessor_lists(tmp_path: Path) -> None:
     (tmp_path / "nbgrader_config.py").write_text(nbgrader_suite.engine_config())
     config = PyFileConfigLoader("nbgrader_config.py", path=str(tmp_path)).load_config()
-    assert config.Autograde.autograde_preprocessors == AUTOGRADE_PREPROCESSORS
-    assert config.GenerateFeedback.preprocessors == FEEDBACK_PREPROCESSORS
+    course = Course.load(ROOT).config
+    assert config.Autograde.autograde_preprocessors == course.Autograde.autograde_preprocessors
+    assert config.GenerateFeedback.preprocessors == course.GenerateFeedback.preprocessors
+    assert {EXECUTE, SAVE_GRADES} <= set(config.Autograde.autograde_preprocessors)
+    assert "autograder.reports.feedback.HideHiddenTests" in config.GenerateFeedback.preprocessors
+    assert config.Autograde.get("sanitize_preprocessors") == course.Autograde.get("sanitize_preprocessors")
 
 
 def test_the_suite_runs_the_installed_files_with_the_deselected_ones_left_out(tmp_path: Path) -> None:
