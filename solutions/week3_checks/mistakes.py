@@ -26,7 +26,7 @@ def sentences_by(rule: Any) -> Any:
     def gradient_sentences(params: Any) -> list[str]:
         found = []
         for i, name in enumerate("abc"):
-            g, p = float(params.grad[i]), float(params[i])
+            g, p = float(params.grad[i]), float(params.detach()[i])
             found.append(f"parameter {name} {rule(g, p)} because params.grad[{i}] is {g:.1f}")
         return found
 

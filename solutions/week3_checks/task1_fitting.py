@@ -147,7 +147,7 @@ def shown_wrongly(got: Any, want: Any, case: Any) -> str | None:
             return None
         if f"params.grad[{i}]" not in s and f"params.grad[{i + 1}]" in s:
             return "the index was counted from 1. Python counts from 0: a is params.grad[0], b is params.grad[1]."
-        g, p, shown = float(params.grad[i]), float(params[i]), s.rsplit(" is ", 1)[-1]
+        g, p, shown = float(params.grad[i]), float(params.detach()[i]), s.rsplit(" is ", 1)[-1]
         return next((line for test, line in SHOWN if test(g, p, shown)), None)
     return None
 
