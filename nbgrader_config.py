@@ -25,3 +25,14 @@ c.GenerateFeedback.preprocessors = [
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
     "autograder.reports.feedback.WrapMessages",  # a check's whole message on screen
 ]
+c.Autograde.sanitize_preprocessors = [
+    "autograder.engine.intake.PlainFilesOnly",  # a submission with links or special files is not graded
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+# Every HTML page nbgrader renders from a submission (the formgrader's views, generate_feedback) shows student
+# content inert: no script, handler, frame, form or remote style survives; plots, tables and math do.
+c.HTMLExporter.preprocessors = ["autograder.reports.sanitize.SanitizeNotebook"]
