@@ -419,12 +419,12 @@ ATTACKS = [
     ),
     Attack(
         "fakes_the_data_and_mae",
-        "a bad triple_relu_fit, then `y` is redefined to be what it draws and `mae` to return 0",
+        "a bad triple_relu_fit, then `y` is redefined to be what it draws and `mae` to return 0: the grader "
+        "measures the fit on its own copy of the data (the visible test does not judge the fit, so nothing "
+        "is there to fool and the submission is not suspect: the cell just scores 0)",
         Submission(answers=merged(WRONG, {T2: {"triple_relu_fit": FAKE_DATA_AND_MAE}})),
         "wrong",
-        SUSPECT,
-        CAUGHT,
-        (f"{T2}/triple_relu_fit_quality",),
+        FAILURE_SHOWN,
     ),
     Attack(
         "forges_the_result_frame",
