@@ -49,7 +49,7 @@ WRITTEN_ANSWER = "written answer, graded by a person"
 
 
 @dataclass(frozen=True)
-class Check:
+class GradedCell:
     """One grade cell of the assignment."""
 
     notebook: str
@@ -97,7 +97,7 @@ class Submission:
 @dataclass
 class Cohort:
     assignment: str
-    checks: list[Check]
+    checks: list[GradedCell]
     max_score: float
     submissions: list[Submission]
 
@@ -105,12 +105,12 @@ class Cohort:
         """Task names in the order their first grade cell comes in the notebooks."""
         return list(dict.fromkeys(c.task for c in self.checks))
 
-    def task_checks(self, task: str) -> list[Check]:
+    def task_checks(self, task: str) -> list[GradedCell]:
         return [c for c in self.checks if c.task == task]
 
 
 @dataclass(frozen=True)
-class Record:
+class RecordSummary:
     """The fields of a ``grading.json`` that the reports use (any status string is accepted)."""
 
     status: str
@@ -119,12 +119,16 @@ class Record:
     messages: dict[str, str]
 
 
-def read_record(folder: Path) -> Record | None:
-    """Like :func:`results.read_record`, but tolerant of statuses this version does not know."""
+def summarise_record(folder: Path) -> RecordSummary | None:
+    """What the reports need of a ``grading.json``. Unlike :func:`autograder.engine.results.read_record`
+    (which the grader uses to resume, and which refuses what it cannot type), any status string is taken:
+    a record written by another version still shows its status."""
     try:
         data = json.loads((folder / RECORD_NAME).read_text())
         messages = {f"{c['notebook']}/{c['grade_id']}": str(c.get("message") or "") for c in data.get("checks", [])}
-        return Record(str(data["status"]), str(data.get("message") or ""), float(data.get("seconds") or 0), messages)
+        return RecordSummary(
+            str(data["status"]), str(data.get("message") or ""), float(data.get("seconds") or 0), messages
+        )
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return None
 
@@ -156,7 +160,7 @@ def require_gradebook(course: Course) -> None:
         raise AutograderError(f"no gradebook at {url.removeprefix('sqlite:///')}: release and grade first")
 
 
-def assignment_checks(gb: Gradebook, course: Course, assignment: str) -> list[Check]:
+def assignment_checks(gb: Gradebook, course: Course, assignment: str) -> list[GradedCell]:
     try:
         master = gb.find_assignment(assignment)
     except MissingEntry:
@@ -171,7 +175,7 @@ def assignment_checks(gb: Gradebook, course: Course, assignment: str) -> list[Ch
         for cell in sorted(nb.grade_cells, key=lambda c: position.index(c.name) if c.name in position else 999):
             auto = cell.cell_type == "code" and cell.name not in solutions
             checks.append(
-                Check(
+                GradedCell(
                     notebook=nb.name,
                     grade_id=cell.name,
                     task=task_of.get(cell.name, cell.name),
@@ -237,7 +241,7 @@ def load_cohort(course: Course, assignment: str) -> Cohort:
         students = sorted(set(in_gradebook) | set(recorded) | submitted | set(roster))
         submissions = []
         for student in students:
-            record = read_record(course.autograded_dir(assignment, student))
+            record = summarise_record(course.autograded_dir(assignment, student))
             sub = gradebook_submission(gb, assignment, student)
             if sub is None:
                 status = NOT_GRADED if record is None else record.status
@@ -261,7 +265,7 @@ def load_cohort(course: Course, assignment: str) -> Cohort:
     return Cohort(assignment=assignment, checks=checks, max_score=max_score, submissions=submissions)
 
 
-def passed(score: float | None, checks: list[Check], key: str) -> bool:
+def passed(score: float | None, checks: list[GradedCell], key: str) -> bool:
     """Full marks on the check ``key``."""
     check = next((c for c in checks if c.key == key), None)
     return score is not None and check is not None and score >= check.max_score - 1e-9
