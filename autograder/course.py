@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import glob
 import logging
 import os
 import re
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -167,3 +169,18 @@ def ensure_tools_on_path() -> None:
     path = os.environ.get("PATH", "")
     if bindir not in path.split(os.pathsep):
         os.environ["PATH"] = bindir + os.pathsep + path
+
+
+@contextlib.contextmanager
+def course_on_path(course_root: Path) -> Iterator[None]:
+    """Import with the course root first on the path: how the course's own modules (its checks, its warm-up)
+    are found, before the installed ones of the same name."""
+    root = str(course_root)
+    added = root not in sys.path
+    if added:
+        sys.path.insert(0, root)
+    try:
+        yield
+    finally:
+        if added:
+            sys.path.remove(root)

@@ -12,7 +12,6 @@ import importlib
 import inspect
 import json
 import secrets
-import sys
 import textwrap
 import zlib
 from collections.abc import Callable, Mapping
@@ -22,6 +21,7 @@ from types import ModuleType
 from typing import Any
 
 from autograder.checks.kinds import Declared, reference_source
+from autograder.course import course_on_path
 from autograder.errors import AutograderError
 from autograder.jail.protocol import Probe
 
@@ -120,17 +120,11 @@ def plain_data_problem(value: Any) -> str | None:
 
 def load_module(module_name: str, course_root: Path) -> ModuleType:
     """The assignment's checks module, imported with the course root first on the path."""
-    root = str(course_root)
-    added = root not in sys.path
-    if added:
-        sys.path.insert(0, root)
     try:
-        return importlib.import_module(module_name)
+        with course_on_path(course_root):
+            return importlib.import_module(module_name)
     except Exception as exc:
         raise AutograderError(f"cannot load the grader's checks {module_name!r}: {exc}") from None
-    finally:
-        if added:
-            sys.path.remove(root)
 
 
 def load_checks(module_name: str, course_root: Path) -> list[Declared]:

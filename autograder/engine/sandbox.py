@@ -29,6 +29,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.course import course_on_path
 from autograder.engine.client import Zygote
 from autograder.errors import AutograderError
 from autograder.jail.protocol import SANDBOX_ENV, zygote_env
@@ -163,17 +164,11 @@ def module_source(name: str, course_root: Path) -> str:
     """The source of module ``name``, found with the course root first on the path (as checks modules are)."""
     import importlib.util
 
-    root = str(course_root)
-    added = root not in sys.path
-    if added:
-        sys.path.insert(0, root)
     try:
-        spec = importlib.util.find_spec(name)
+        with course_on_path(course_root):
+            spec = importlib.util.find_spec(name)
     except (ImportError, ValueError):
         spec = None
-    finally:
-        if added:
-            sys.path.remove(root)
     if spec is None or spec.origin is None or not spec.origin.endswith(".py"):
         raise AutograderError(f"cannot find the warm-up module {name!r} (c.Grader.warm_up)")
     return Path(spec.origin).read_text()
