@@ -122,9 +122,9 @@ def test_task1d_sentences_and_mae_follow_slider_a(page: Page, lab: JupyterLab, a
     widget = ui.interact_widget(notebook, "def plot_quad_gradients(a, b, c):")
     assert ui.slider_labels(widget) == ["a", "b", "c"]
 
-    # Run All leaves the sliders where the hidden tests of 1d left them: they move them with the figure display
-    # switched off and put them back while the browser echoes values to the kernel, so what the widget shows
-    # then depends on timing (sometimes an empty, transparent figure). The checks start at the first move.
+    # Run All may leave the sliders where a test cell moved them, and what the widget shows right after it
+    # depends on timing while the browser echoes values to the kernel (sometimes an empty, transparent
+    # figure). The checks start at the first move.
     start = ui.slider_values(widget)
     start_lines, start_png = ui.output_text(widget).splitlines(), ui.output_png(widget)
     a = pick_a(start, start_lines, grid(ui.slider(widget, "a").locator(".noUi-handle")))

@@ -3,7 +3,7 @@
 Each :class:`~tests.jail.attacks.model.Attack` is data: a submission with the attack in it, the name of
 its baseline (the same submission without the attack, in :data:`~tests.jail.attacks.answers.BASELINES`)
 and the outcomes the grader may give it. Each is written as a determined student would write it:
-under stock nbgrader it would gain points or do damage. ``tests/test_attacks.py`` grades them all,
+under stock nbgrader it would gain points or do damage. ``tests/jail/test_attacks.py`` grades them all,
 their baselines and the honest students in one sandboxed run.
 """
 
