@@ -26,7 +26,6 @@ from typing import Any
 import nbformat
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from nbgrader.preprocessors import Execute
-from nbgrader.utils import find_all_files
 from traitlets.config import Config
 
 from autograder import settings
@@ -34,13 +33,11 @@ from autograder.checks import verdicts
 from autograder.course import Course
 from autograder.engine import seeds
 from autograder.engine.client import Zygote
+from autograder.engine.prepare import other_files
 from autograder.engine.results import RECORD_NAME
 from autograder.engine.sandbox import Sandbox, ZygoteSpec, dispose, new_zygote, sandbox_available
 from autograder.errors import AutograderError
 from autograder.jail.protocol import RunResult, RunStatus
-
-MAX_FILE_BYTES = 20_000_000
-"""Largest file beside the notebook that goes into the sandbox with it."""
 
 
 def not_run(nb: dict[str, Any], reason: str) -> Any:
@@ -96,15 +93,14 @@ def judge_run(plan: verdicts.Plan, name: str, run: RunResult) -> dict[str, Any]:
     return plan.judge(name, run.observations if run.status is RunStatus.OK else None)
 
 
-def folder_files(folder: Path, ignore: list[str]) -> dict[str, bytes]:
+def folder_files(course: Course, folder: Path, max_bytes: int) -> dict[str, bytes]:
     """The regular files under ``folder`` that go into the sandbox beside its notebooks, by relative path:
-    not the notebooks, not ``ignore`` (nbgrader's ``CourseDirectory.ignore``), none over :data:`MAX_FILE_BYTES`."""
-    found: dict[str, bytes] = {}
-    for name in sorted(find_all_files(str(folder), [*ignore, "*.ipynb", RECORD_NAME])):
-        path = Path(name)
-        if path.is_file() and not path.is_symlink() and path.stat().st_size <= MAX_FILE_BYTES:
-            found[str(path.relative_to(folder))] = path.read_bytes()
-    return found
+    :func:`~autograder.engine.prepare.other_files` less links, the grading record and files over ``max_bytes``."""
+    return {
+        relative: path.read_bytes()
+        for relative, path in other_files(course, folder).items()
+        if path.name != RECORD_NAME and path.is_file() and not path.is_symlink() and path.stat().st_size <= max_bytes
+    }
 
 
 class _Zygotes:
@@ -192,7 +188,7 @@ class SandboxedExecute(Execute):  # type: ignore[misc]
         sandbox = Sandbox.from_settings(grader) if grader.sandbox else None
         spec = ZygoteSpec.from_settings(grader, course.root, sandbox)
         folder = Path(resources.get("metadata", {}).get("path") or os.getcwd())
-        files = folder_files(folder, list(coursedir.ignore))
+        files = folder_files(course, folder, grader.max_file_bytes)
         sanitized = nbformat.from_dict(copy.deepcopy(nb))
         with ZYGOTES.lock:
             run = ZYGOTES.get(spec).run(sanitized, files, limits, plan.probes(name) if plan else [])
