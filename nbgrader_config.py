@@ -25,6 +25,7 @@ c.GenerateFeedback.preprocessors = [
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
     "autograder.reports.feedback.WrapMessages",  # a check's whole message on screen
 ]
+c.Autograde.exporter_class = "autograder.plugins.intake.IntakeFirst"  # links, FIFOs: refused before nbgrader reads
 c.Autograde.sanitize_preprocessors = [
     "autograder.engine.intake.PlainFilesOnly",  # a submission with links or special files is not graded
     "nbgrader.preprocessors.ClearOutput",

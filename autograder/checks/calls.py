@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from autograder.checks.compare import Rules, difference, plain, without_grad
-from autograder.checks.kinds import Call, Declared
+from autograder.checks.kinds import Call, Declared, qualified
 from autograder.jail import probing
 
 NO_MATCH = "No known mistake matches."
@@ -67,6 +67,39 @@ class Compare(Declared):
 
     def probe_function(self) -> Callable[..., Any]:
         return probe_calls
+
+    def describe(self) -> list[str]:
+        import numpy as np
+
+        drawn = len(list(self.draw(np.random.default_rng(0)))) if self.draw is not None else 0
+        counts = [f"{n} {kind}" for n, kind in ((len(self.visible), "visible"), (len(self.cases), "fixed")) if n]
+        counts += [f"{drawn} drawn from the course's secret"] if drawn else []
+        total = len(self.visible) + len(self.cases) + drawn
+        rules = self.rules
+        form = [name for name, on in (("type", rules.check_type), ("dtype", rules.check_dtype)) if on]
+        form += ["shape" if rules.check_shape else "shapes that broadcast"]
+        lines = [
+            f"Calls {self.function}({', '.join(self.parameter_names())}) on {total} cases ({', '.join(counts)}) and "
+            f"compares each with the reference {qualified(self.reference)} on the same arguments:",
+            f"{', '.join(form)} must match; values within atol={rules.atol:g}, rtol={rules.rtol:g}"
+            + ("; only part of each result is compared (a key)" if self.key is not None else "")
+            + (f"; the arguments afterwards within {self.args_atol:g}" if self.check_args else "")
+            + ("; gradients (.grad) included" if self.check_grad else "")
+            + ".",
+        ]
+        if self.visible:
+            lines.append(
+                "The visible test's calls come first: where the notebook's test passed but one of them fails here, "
+                "the submission is flagged suspect."
+            )
+        lines += self.substitution_lines()
+        named = [*self.mistakes, *self.raised.values(), *([self.changed] if self.changed else [])]
+        if named or self.diagnose is not None:
+            lines.append("Misconceptions it can name:")
+            lines += [f"- {line}" for line in dict.fromkeys(named)]
+            if self.diagnose is not None:
+                lines.append(f"- and those {qualified(self.diagnose)} tells from the values returned.")
+        return lines
 
     def outcome(self, fn: Callable[..., Any], case: dict[str, Any]) -> dict[str, Any]:
         """What ``fn`` (the reference or a known mistake, run here) does on one case (cached per run)."""

@@ -29,6 +29,33 @@ def reference_source(fn: Callable[..., Any]) -> str:
     return textwrap.dedent(inspect.getsource(fn))
 
 
+def qualified(fn: Any) -> str:
+    """``module.name`` of a function, as an instructor finds it."""
+    return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', type(fn).__name__)}"
+
+
+def first_line(fn: Any) -> str:
+    doc = inspect.getdoc(fn) or ""
+    return doc.strip().splitlines()[0] if doc.strip() else ""
+
+
+def named_mistakes(fn: Any) -> list[str]:
+    """The ``Likely mistake: ...`` texts written as whole string constants in ``fn``'s module or body."""
+    import ast
+
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    except (OSError, TypeError, SyntaxError):
+        return []
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and "Likely mistake: " in node.value:
+            text = node.value.split("Likely mistake: ", 1)[1].strip()
+            if text and text not in found:
+                found.append(text)
+    return found
+
+
 class Declared:
     """What every kind of check gives the plan: its inputs, its probe and its judgement."""
 
@@ -58,6 +85,16 @@ class Declared:
     def contradicts(self, inputs: Any, observed: Any) -> bool:
         """Whether what failed includes what the cell's visible test tries (its failing there is no surprise)."""
         return False
+
+    def describe(self) -> list[str]:
+        """What this check checks, in lines an instructor reads in the cell's hidden-test block."""
+        raise NotImplementedError
+
+    def substitution_lines(self) -> list[str]:
+        return [
+            f"While it runs, {name} is the reference's {qualified(fn)} (its own cells have graded it already)."
+            for name, fn in self.substitute.items()
+        ]
 
 
 @dataclass(frozen=True, eq=False)
@@ -89,6 +126,17 @@ class Check(Declared):
     def verdict(self, inputs: Any, observed: Any) -> str | None:
         return self.judge(inputs, observed)
 
+    def describe(self) -> list[str]:
+        uses = ", ".join(self.functions) or "nothing of the student's"
+        lines = [f"A hand-written check of {uses}: the probe {qualified(self.probe)} observes it,"]
+        lines.append(f"and {qualified(self.judge)} judges what it saw.")
+        doc = first_line(self.judge)
+        lines += [f"The judge: {doc}"] if doc else []
+        lines += self.substitution_lines()
+        names = named_mistakes(self.judge)
+        lines += ["Misconceptions it can name:"] + [f"- {n}" for n in names] if names else []
+        return lines
+
 
 def probe_value(fns: dict[str, Any], inputs: Any, P: Any) -> Any:
     return {"defined": fns.get(inputs["name"]) is not None, "value": P.describe(fns.get(inputs["name"]))}
@@ -118,6 +166,13 @@ class Value(Declared):
 
     def probe_function(self) -> Callable[..., Any]:
         return probe_value
+
+    def describe(self) -> list[str]:
+        lines = [f"The submitted value {self.name} is judged by {qualified(self.check)} on the grader's own data."]
+        doc = first_line(self.check)
+        lines += [f"The rule: {doc}"] if doc else []
+        lines += self.substitution_lines()
+        return lines
 
     def verdict(self, inputs: Any, observed: Any) -> str | None:
         if not observed.get("defined"):

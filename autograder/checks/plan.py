@@ -25,6 +25,8 @@ from autograder.course import course_on_path
 from autograder.errors import AutograderError
 from autograder.jail.protocol import Probe
 
+LIKELY = "Likely mistake: "
+"""How a check's message names a misconception."""
 MAX_NODES = 2_000_000
 MAX_DEPTH = 40
 
@@ -38,6 +40,15 @@ class Verdict:
     """Why it failed: the message the student sees."""
     contradicts: bool = False
     """A case the cell's visible test tries failed here too: if that test passed in the notebook, something lied."""
+    misconception: str = ""
+    """The misconception the check named (its ``Likely mistake: ...``), if any."""
+    suspect: bool = False
+    """Set when scored: the notebook's visible test passed where this verdict failed (it was fooled)."""
+
+    @classmethod
+    def failed(cls, reason: str, contradicts: bool = False) -> Verdict:
+        named = reason.split(LIKELY, 1)[1].strip() if LIKELY in reason else ""
+        return cls(False, reason, contradicts, misconception=named)
 
 
 @dataclass
@@ -80,18 +91,18 @@ def probe_source(probe: Callable[..., Any]) -> str:
 
 def judge_one(check: Declared, inputs: Any, observed: Any) -> Verdict:
     if observed is None:
-        return Verdict(False, "the grader could not check this cell: the code did not reach it", True)
+        return Verdict.failed("the grader could not check this cell: the code did not reach it", True)
     problem = plain_data_problem(observed)
     if problem:
-        return Verdict(False, f"the grader could not read what the code gave back: {problem}")
+        return Verdict.failed(f"the grader could not read what the code gave back: {problem}")
     if isinstance(observed, dict) and "probe_failed" in observed:
-        return Verdict(False, f"the grader's check could not run: {observed['probe_failed']}", True)
+        return Verdict.failed(f"the grader's check could not run: {observed['probe_failed']}", True)
     try:
         reason = check.verdict(inputs, observed)
         contradicts = reason is not None and check.contradicts(inputs, observed)
     except Exception as exc:  # an observation of the wrong shape: whatever it is, it is not a pass
-        return Verdict(False, f"the grader could not make sense of what the code gave back ({type(exc).__name__})")
-    return Verdict(reason is None, reason or "", contradicts)
+        return Verdict.failed(f"the grader could not make sense of what the code gave back ({type(exc).__name__})")
+    return Verdict(True) if reason is None else Verdict.failed(reason, contradicts)
 
 
 def plain_data_problem(value: Any) -> str | None:

@@ -83,6 +83,7 @@ def finalize(
     messages += job.notes
     suspect: list[str] = []
     scored: dict[str, Any] = {}
+    verdicts_of: dict[tuple[str, str], verdicts.Verdict] = {}
     for name in job.problems:
         _zero_missing(course, job.assignment, job.student, name)
     for name, sanitized in job.notebooks.items():
@@ -101,7 +102,6 @@ def finalize(
         info = resources(course, job.assignment, job.student, name)
         if plan is not None and name not in job.skip:
             info["verdicts"] = judge_run(plan, name, run)
-            info["disagreements"] = []
         try:
             nb = run_preprocessors(score, nb, info, course.config)
         except Exception as exc:  # whatever the notebook held, scoring it must not stop the run
@@ -110,14 +110,16 @@ def finalize(
             status = Status.ERROR
             info = resources(course, job.assignment, job.student, name)
             nb = run_preprocessors(score, not_run(sanitized, reason), info, course.config)
-        suspect += [f"{name}/{gid}" for gid in info.get("disagreements", [])]
+        judged = info.get("verdicts", {})
+        verdicts_of.update({(name, gid): v for gid, v in judged.items()})
+        suspect += [f"{name}/{gid}" for gid, v in judged.items() if v.suspect]
         notebooks.write(nb, out_dir / f"{name}.ipynb")
         scored[name] = nb
     for relative, content in job.files.items():
         target = out_dir / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(content)
-    result = gradebook.read_submission(course, job.assignment, job.student, scored)
+    result = gradebook.read_submission(course, job.assignment, job.student, scored, verdicts_of)
     if result is None:
         raise AutograderError(f"{job.student}: the gradebook lost the submission while grading")
     if suspect:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from nbformat import NotebookNode
 from nbgrader.api import Gradebook, MissingEntry, SubmittedAssignment
 from sqlalchemy.engine import make_url
 
 from autograder import notebooks
+from autograder.checks.messages import GRADER_CHECK
 from autograder.course import Course
 from autograder.engine.results import CheckResult, Status, SubmissionResult
 from autograder.errors import AutograderError
@@ -82,10 +84,16 @@ def final_score(submission: SubmittedAssignment) -> float:
 
 
 def read_submission(
-    course: Course, assignment: str, student: str, scored: Mapping[str, NotebookNode] | None = None
+    course: Course,
+    assignment: str,
+    student: str,
+    scored: Mapping[str, NotebookNode] | None = None,
+    verdicts: Mapping[tuple[str, str], Any] | None = None,
 ) -> SubmissionResult | None:
     """The gradebook's scores for one submission, or None if it has not been graded (``scored``: see
-    :func:`failure_messages`)."""
+    :func:`failure_messages`). A cell the grader checked (``verdicts``, by notebook and grade id) takes its
+    message, misconception and suspect flag from its verdict; only other cells' messages are read from outputs."""
+    verdicts = verdicts or {}
     with open_gradebook(course) as gb:
         try:
             submission = gb.find_submission(assignment, student)
@@ -99,6 +107,10 @@ def read_submission(
                 failed = (
                     score is not None and score < grade.max_score
                 )  # an error the grader's check overruled is no failure
+                verdict = verdicts.get((nb.name, grade.name))
+                message = messages.get((nb.name, grade.name), "") if failed else ""
+                if verdict is not None and not verdict.passed:
+                    message = f"{GRADER_CHECK}: {verdict.reason}"
                 checks.append(
                     CheckResult(
                         notebook=nb.name,
@@ -106,7 +118,9 @@ def read_submission(
                         score=score,
                         max_score=float(grade.max_score),
                         auto=grade.cell_type == "code",
-                        message=messages.get((nb.name, grade.name), "") if failed else "",
+                        message=" ".join(message.split())[:500] if failed else "",
+                        misconception=verdict.misconception if verdict is not None else "",
+                        suspect=bool(verdict is not None and verdict.suspect),
                     )
                 )
         return SubmissionResult(

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from autograder import notebooks
+from autograder import notebooks, settings
+from autograder.checks import hidden, plan
 from autograder.course import Course
 from autograder.engine import gradebook
 from autograder.errors import AutograderError
@@ -32,8 +33,19 @@ def leaks(path: Path) -> list[str]:
     ]
 
 
+def write_hidden_tests(course: Course, assignment: str) -> list[str]:
+    """Rewrite the hidden-test block of every checked cell in ``source/ASSIGNMENT`` from its declaration
+    (``c.Grader.checks``; see :mod:`autograder.checks.hidden`); the notebooks that changed."""
+    module = settings.Grader(config=course.config).checks.get(assignment)
+    if not module:
+        return []
+    checks = plan.load_checks(module, course.root)
+    return hidden.write_blocks(course.source_path(assignment), checks, assignment, module)
+
+
 def generate_release(course: Course, assignment: str) -> list[Path]:
-    """Run nbgrader's ``generate_assignment`` into ``release/ASSIGNMENT`` and return its notebooks.
+    """Write the hidden tests into the source, run nbgrader's ``generate_assignment`` into
+    ``release/ASSIGNMENT`` and return its notebooks.
 
     The generated notebooks are cleaned (see :func:`notebooks.clean`) and checked
     for solution, hidden-test and mark-scheme markers; any left is an error.
@@ -43,6 +55,8 @@ def generate_release(course: Course, assignment: str) -> list[Path]:
         raise AutograderError(f"source/{assignment} has no notebooks")
     for source in sources:
         notebooks.read(source)  # a malformed source notebook is a one-line error, not a traceback
+    for name in write_hidden_tests(course, assignment):
+        log.info("hidden tests of %s/%s rewritten from its checks", assignment, name)
     with gradebook.open_gradebook(course):
         pass  # an unreachable database is a one-line error here, not nbgrader's advice to upgrade it
     result = course.nbgrader_api().generate_assignment(assignment, force=True, create=True)

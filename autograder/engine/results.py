@@ -40,7 +40,11 @@ class CheckResult:
     auto: bool
     """True for an auto-graded test cell, False for a manually graded answer."""
     message: str = ""
-    """For a failed check: what the failure said (the assertion's message), one line."""
+    """For a failed check: what the failure said (the grader's verdict, else the cell's error), one line."""
+    misconception: str = ""
+    """The misconception the grader's check named (``Likely mistake: ...``), if any."""
+    suspect: bool = False
+    """The notebook's own test passed where the grader's check failed: it was fooled."""
 
 
 @dataclass

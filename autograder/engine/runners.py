@@ -12,17 +12,26 @@ from collections.abc import Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
+from autograder.checks.hidden import for_sandbox
 from autograder.engine.client import Zygote
 from autograder.engine.prepare import Job
 from autograder.engine.sandbox import ZygoteSpec, dispose, new_zygote
 from autograder.errors import AutograderError
-from autograder.jail.protocol import Limits, RunResult
+from autograder.jail.protocol import Limits, Probe, RunResult
+
+
+def run_notebook(
+    zygote: Zygote, nb: dict[str, Any], files: dict[str, bytes], limits: Limits, probes: list[Probe]
+) -> RunResult:
+    """Run one sanitized notebook in a fresh child of ``zygote``, its hidden-test blocks cut out (the probes
+    run where they stood; the grader's verdicts stand in for them)."""
+    return zygote.run(for_sandbox(nb), files, limits, probes)
 
 
 def execute_job(job: Job, limits: Limits, zygote: Zygote) -> dict[str, RunResult]:
     """Run each notebook of the submission in its own fresh process (except those ``job.skip`` names)."""
     return {
-        name: zygote.run(nb, job.files, limits, job.probes.get(name, []))
+        name: run_notebook(zygote, nb, job.files, limits, job.probes.get(name, []))
         for name, nb in job.notebooks.items()
         if name not in job.skip
     }

@@ -261,9 +261,11 @@ def run_cells(
     """Execute the notebook's code cells in order, filling in outputs and execution counts.
 
     Errors do not stop the run (nbgrader's ``allow_errors``); a cell that runs
-    past ``cell_timeout`` seconds is interrupted and shows an error. Just
-    before a graded cell, its probe from ``schedule`` (if any) observes the
-    student's code; the observations are left in ``schedule.observations``.
+    past ``cell_timeout`` seconds is interrupted and shows an error. Right
+    after a graded cell (where its hidden-test block, cut out by the grader,
+    would run under stock nbgrader), its probe from ``schedule`` (if any)
+    observes the student's code; the observations are left in
+    ``schedule.observations``.
     """
     stdout, stderr = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = CaptureStream(capture, "stdout"), CaptureStream(capture, "stderr")
@@ -279,14 +281,6 @@ def run_cells(
             cell["execution_count"] = capture.execution_count
             if on_cell is not None:
                 on_cell(index)
-            probe = schedule.due(cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")) if schedule else None
-            if probe is not None and schedule is not None:
-                capture.widget_depth += 1  # whatever the probe displays is not the cell's output
-                try:
-                    schedule.observations[probe["grade_id"]] = run_probe(probe, shell.user_ns, cell_timeout)
-                finally:
-                    capture.widget_depth = 0
-                signal.signal(signal.SIGALRM, _on_alarm)
             signal.setitimer(signal.ITIMER_REAL, cell_timeout)
             result = None
             try:
@@ -303,6 +297,14 @@ def run_cells(
                 capture.error(
                     type(failure).__name__, str(failure), traceback.format_exception_only(type(failure), failure)
                 )
+            probe = schedule.due(cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")) if schedule else None
+            if probe is not None and schedule is not None:  # where the cell's hidden-test block stood
+                capture.widget_depth += 1  # whatever the probe displays is not the cell's output
+                try:
+                    schedule.observations[probe["grade_id"]] = run_probe(probe, shell.user_ns, cell_timeout)
+                finally:
+                    capture.widget_depth = 0
+                signal.signal(signal.SIGALRM, _on_alarm)
     finally:
         sys.stdout, sys.stderr = stdout, stderr
     return nb

@@ -2,8 +2,8 @@
 
 The grader (see :mod:`autograder.checks.verdicts`) sends, with each notebook, the
 probes of its graded test cells: the source of one small function per cell
-and the inputs it chose for this run. Just before a graded test cell runs,
-the child calls that cell's probe with the student's namespace. The probe
+and the inputs it chose for this run. Right after a graded test cell runs
+(where its hidden-test block stood), the child calls that cell's probe with the student's namespace. The probe
 calls the student's code and returns an *observation*: plain data (numbers,
 strings, lists, dicts) built with the helpers below. The grader judges it
 with its own reference; nothing the student's process says about itself

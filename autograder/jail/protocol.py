@@ -74,7 +74,7 @@ class Ready:
 
 @dataclass(frozen=True)
 class Probe:
-    """The grader's probe of one graded test cell, run just before it (see :mod:`autograder.jail.probing`)."""
+    """The grader's probe of one graded test cell, run right after it (see :mod:`autograder.jail.probing`)."""
 
     grade_id: str
     name: str

@@ -35,6 +35,7 @@ from autograder.engine import seeds
 from autograder.engine.client import Zygote
 from autograder.engine.prepare import other_files
 from autograder.engine.results import RECORD_NAME
+from autograder.engine.runners import run_notebook
 from autograder.engine.sandbox import Sandbox, ZygoteSpec, dispose, new_zygote, sandbox_available
 from autograder.errors import AutograderError
 from autograder.jail.protocol import RunResult, RunStatus
@@ -191,11 +192,10 @@ class SandboxedExecute(Execute):  # type: ignore[misc]
         files = folder_files(course, folder, grader.max_file_bytes)
         sanitized = nbformat.from_dict(copy.deepcopy(nb))
         with ZYGOTES.lock:
-            run = ZYGOTES.get(spec).run(sanitized, files, limits, plan.probes(name) if plan else [])
+            run = run_notebook(ZYGOTES.get(spec), sanitized, files, limits, plan.probes(name) if plan else [])
         executed, failure = executed_notebook(name, sanitized, run)
         if failure:
             self.log.warning("%s/%s: %s", info["student"], assignment, failure)
         if plan is not None:
             resources["verdicts"] = judge_run(plan, name, run)
-            resources["disagreements"] = []
         return executed, resources

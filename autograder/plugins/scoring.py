@@ -7,21 +7,24 @@ from ``Autograde.autograde_preprocessors``.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-import nbformat
 from nbgrader import utils as nbgrader_utils
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import SaveAutoGrades
+
+from autograder.checks.messages import grader_output
 
 
 class BatchedSaveAutoGrades(SaveAutoGrades):  # type: ignore[misc]
     """nbgrader's SaveAutoGrades, committing once per notebook instead of once per cell.
 
     A test cell the grader checked itself (``resources["verdicts"]``) scores
-    by that verdict, not by its output. Where the two disagree, the cell gets
-    one more output saying so (the feedback shows it), and the grade id goes
-    into ``resources["disagreements"]``.
+    as stock nbgrader scores it with its hidden-test block: full marks only if
+    its visible test passed and the grader's verdict passed. Where the visible
+    test passed a case the grader saw fail (it was fooled), the cell gets one
+    more output saying so and its verdict is marked ``suspect``.
     """
 
     def _add_score(self, cell: Any, resources: Any) -> None:
@@ -30,20 +33,10 @@ class BatchedSaveAutoGrades(SaveAutoGrades):  # type: ignore[misc]
         own, _ = nbgrader_utils.determine_grade(cell, self.log)
         verdict = resources.get("verdicts", {}).get(gid)
         if verdict is not None and cell.cell_type == "code" and not nbgrader_utils.is_solution(cell):
-            if own and not verdict.passed:
-                resources.setdefault("disagreements", []).append(gid)
-                cell.outputs.append(
-                    nbformat.v4.new_output(
-                        "error",
-                        ename="GraderCheck",
-                        evalue=verdict.reason,
-                        traceback=[f"The grader's own check of this cell failed: {verdict.reason}"],
-                    )
-                )
-            elif verdict.passed and own != grade.max_score:
-                note = "The grader's own check of this cell passed; its score counts, not the error above.\n"
-                cell.outputs.append(nbformat.v4.new_output("stream", name="stdout", text=note))
-            own = grade.max_score if verdict.passed else 0.0
+            if own and not verdict.passed:  # ShowVerdicts left the message out: the visible test was fooled
+                resources["verdicts"][gid] = replace(verdict, suspect=True)
+                cell.outputs.append(grader_output(verdict.reason))
+            own = grade.max_score if verdict.passed and own == grade.max_score else 0.0
         grade.auto_score = own
         grade.needs_manual_grade = grade.manual_score is not None or grade.auto_score is None
 

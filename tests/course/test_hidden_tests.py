@@ -1,9 +1,10 @@
-"""The test cells hold only what students see, and the reference passes them; the grader's checks do the rest.
+"""Each test cell's hidden tests are written from its one declaration, and a broken item loses exactly its cells.
 
-There are no hidden tests: each auto-graded cell is checked once, by its
-declaration in ``solutions/week3_checks``. So nothing a test defines is left in
-the student's namespace for student code to call, and a broken version of
-each contract item loses exactly its cells through the grader's checks.
+Every auto-graded cell is checked by its declaration in ``solutions/week3_checks``;
+its hidden-test block in ``source/`` is generated from it (``autograder
+release``), tells an instructor what is checked, and runs that check under
+stock nbgrader. The engine cuts the block before the sandbox, so nothing it
+defines is left in the student's namespace for student code to call.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from autograder import notebooks
-from autograder.checks import verdicts
+from autograder.checks import hidden, verdicts
 from autograder.engine.client import Zygote
 from autograder.engine.sandbox import new_zygote
 from autograder.jail.protocol import Limits
@@ -128,10 +129,56 @@ def triple_relu(m1, b1, m2, b2, m3, b3, x):
 """
 
 
-def test_source_has_no_hidden_tests() -> None:
+def test_every_checked_cell_carries_the_block_written_from_its_declaration() -> None:
+    """The hidden-test blocks in source/ are what ``autograder release`` writes from the checks: no drift."""
+    checked = {(c.notebook, c.grade_id): c for c in CHECKS}
+    found = 0
     for stem in GRADED_NOTEBOOKS:
-        text = (SOURCE / f"{stem}.ipynb").read_text()
-        assert "HIDDEN TESTS" not in text and "_trusted" not in text
+        nb = notebooks.read(SOURCE / f"{stem}.ipynb")
+        for gid, cell in notebooks.grade_cells(nb).items():
+            meta = cell.metadata["nbgrader"]
+            if not meta.get("grade") or meta.get("solution") or cell.cell_type != "code":
+                assert hidden.BEGIN not in cell.source, gid
+                continue
+            check = checked.get((stem, gid))
+            assert check is not None, f"{stem}/{gid} is auto-graded but has no declared check"
+            assert cell.source.count(hidden.BEGIN) == 1, gid
+            assert cell.source.endswith(hidden.block(check, "week3", "solutions.week3_checks")), (
+                f"{stem}/{gid}: its hidden tests drifted from the declaration; run autograder release week3"
+            )
+            found += 1
+    assert found == len(CHECKS)
+
+
+def test_the_block_names_what_is_checked() -> None:
+    by_id = {c.grade_id: c for c in CHECKS}
+    text = hidden.block(by_id["gradient_sentences_directions"], "week3", "solutions.week3_checks")
+    assert "gradient_sentences(params)" in text and "solutions.week3.gradient_sentences" in text
+    assert "atol=1e-05" in text and "drawn from the course's secret" in text
+    assert "the direction rule is reversed" in text
+    assert "run_check('week3', 'task1_fitting', 'gradient_sentences_directions')" in text
+    assert all(len(line) <= hidden.WIDTH for line in text.splitlines())
+
+
+def test_writing_the_blocks_twice_changes_nothing(tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "week3"
+    shutil.copytree(SOURCE, copy)
+    assert hidden.write_blocks(copy, CHECKS, "week3", "solutions.week3_checks") == []
+    nb = notebooks.read(copy / "task2_relu.ipynb")
+    cell = notebooks.grade_cells(nb)["linear_is_unclipped"]
+    cell.source = cell.source.replace("atol=1e-05", "atol=0.5")  # an edit by hand
+    notebooks.write(nb, copy / "task2_relu.ipynb")
+    assert hidden.write_blocks(copy, CHECKS, "week3", "solutions.week3_checks") == ["task2_relu"]
+    assert (copy / "task2_relu.ipynb").read_text() == (SOURCE / "task2_relu.ipynb").read_text()
+
+
+def test_the_sandbox_gets_no_hidden_test() -> None:
+    nb = notebooks.read(SOURCE / "task1_fitting.ipynb")
+    sent = hidden.for_sandbox(dict(nb))
+    assert sum(hidden.BEGIN in str(c["source"]) for c in nb.cells) == 9
+    assert not any("BEGIN HIDDEN" in str(c["source"]) or "run_check" in str(c["source"]) for c in sent["cells"])
 
 
 @pytest.mark.slow

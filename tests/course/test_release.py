@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 
 from autograder import notebooks
+from autograder.checks import hidden
 from autograder.course import Course
 from autograder.engine.release import generate_release, leaks
 from tests.helpers import RELEASE, SOURCE, make_course
 
-HIDDEN_ONLY = ("BEGIN HIDDEN TESTS", "_trusted", "manual_seed(2024)")
-"""Nothing of the grader's checks is in a notebook: no hidden tests, no trusted helpers, none of their cases."""
+HIDDEN_ONLY = ("BEGIN HIDDEN TESTS", "run_check", "_trusted", "manual_seed(2024)")
+"""Nothing of the grader's checks is in a released notebook: no hidden tests or helpers, none of their cases."""
 
 
 @pytest.fixture(scope="module")
@@ -45,16 +46,14 @@ def test_release_has_no_solutions_or_hidden_tests(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", sorted(SOURCE.glob("*.ipynb")), ids=lambda p: p.name)
-def test_source_test_cells_are_only_what_students_see(path: Path) -> None:
-    """The checks live in solutions/week3_checks alone: a source test cell is its release cell."""
-    text = path.read_text()
-    for marker in HIDDEN_ONLY:
-        assert marker not in text
+def test_source_test_cells_are_what_students_see_and_their_hidden_tests(path: Path) -> None:
+    """A source test cell is its release cell, then the hidden-test block written from its check."""
     released = notebooks.grade_cells(notebooks.read(RELEASE / path.name))
     for gid, cell in notebooks.grade_cells(notebooks.read(path)).items():
         meta = cell.metadata["nbgrader"]
         if meta.get("grade") and not meta.get("solution") and cell.cell_type == "code":
-            assert cell.source == released[gid].source, gid
+            assert hidden.without_blocks(cell.source).rstrip() == released[gid].source.rstrip(), gid
+            assert "manual_seed(2024)" not in cell.source and "_trusted" not in cell.source
 
 
 @pytest.mark.parametrize("path", sorted(SOURCE.glob("*.ipynb")), ids=lambda p: p.name)

@@ -314,7 +314,8 @@ def test_hostile_notebooks_are_refused_fast_and_by_name(course: Course, kind: st
 
 def test_nbgrader_autograde_with_the_step_listed_refuses_a_linked_submission(tmp_path: Path) -> None:
     """``nbgrader autograde`` itself (its real converter through nbgrader's API), with ``PlainFilesOnly`` first
-    in ``c.Autograde.sanitize_preprocessors``: the linked submission is not graded, and the log names the link."""
+    in ``c.Autograde.sanitize_preprocessors`` and without ``IntakeFirst`` (the second line of defence alone): the
+    linked submission is not graded, and the log names the link."""
     from nbgrader.converters.autograde import Autograde
 
     defaults = [f"{step.__module__}.{step.__name__}" for step in Autograde().sanitize_preprocessors]
@@ -322,7 +323,8 @@ def test_nbgrader_autograde_with_the_step_listed_refuses_a_linked_submission(tmp
     course = released_course(
         tmp_path / "course",
         [Variant("links_source", base="stub")],
-        extra_config=f"c.Autograde.sanitize_preprocessors = {steps!r}\n",
+        extra_config=f"c.Autograde.sanitize_preprocessors = {steps!r}\n"
+        'c.Autograde.exporter_class = "nbconvert.exporters.NotebookExporter"\n',  # PlainFilesOnly alone
     )
     folder = course.submitted_path("week3", "links_source")
     (folder / "answers.json").symlink_to(course.source_path("week3") / "task2_relu.ipynb")
