@@ -15,7 +15,31 @@ from traitlets import Bool, Dict, Float, Int, List, Unicode
 from traitlets.config import Config, Configurable
 
 from autograder.jail.protocol import Limits
-from autograder.plugins import AUTOGRADE_PREPROCESSORS
+
+EXECUTE = "autograder.plugins.execute.SandboxedExecute"
+SAVE_GRADES = "autograder.plugins.scoring.BatchedSaveAutoGrades"
+
+AUTOGRADE_PREPROCESSORS = [
+    EXECUTE,
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "autograder.checks.messages.ShowVerdicts",
+    SAVE_GRADES,
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+"""nbgrader's own ``Autograde.autograde_preprocessors``, with our two steps in place of ``Execute`` and
+``SaveAutoGrades`` (and the grader's messages shown before scoring): what ``autograder grade`` uses when the
+course's config does not set the list."""
+
+FEEDBACK_PREPROCESSORS = [
+    "autograder.reports.feedback.FeedbackGrades",
+    "autograder.reports.feedback.HideHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    "autograder.reports.feedback.WrapMessages",
+]
+"""``GenerateFeedback.preprocessors`` of ``autograder report``, unless the course's config sets the list."""
 
 
 def autograde_steps(config: Config) -> tuple[list[Any], list[Any]]:

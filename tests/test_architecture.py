@@ -1,4 +1,5 @@
-"""The package's shape: the sandbox side imports nothing of the grader, no import cycle, no patching on import."""
+"""The package's shape: the sandbox side imports nothing of the grader, dependencies go one way through the
+layers, no import cycle, no patching on import."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from tests.helpers import ROOT
 
 PACKAGE = ROOT / "autograder"
 SUBPACKAGES = ("jail", "engine", "checks", "reports", "plugins")
+LAYERS = ("jail", "base", "checks", "engine", "plugins", "reports", "cli")
+"""Who may import whom: a module imports only its own layer and those before it (the README's order).
+``base`` is the package's small shared modules (course, settings, errors, notebooks, samples)."""
 
 
 def module_name(path: Path) -> str:
@@ -67,6 +71,31 @@ def test_no_import_cycle() -> None:
 def test_the_cycle_finder_finds_cycles() -> None:
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+def layer(module: str) -> str:
+    parts = module.split(".")
+    if len(parts) > 1 and parts[1] in SUBPACKAGES:
+        return parts[1]
+    return "cli" if parts[-1] in ("cli", "__main__") else "base"
+
+
+def upward_imports(edges: dict[str, set[str]]) -> list[str]:
+    """Imports from a layer into a later one, each as ``importer -> imported``."""
+    rank = {name: i for i, name in enumerate(LAYERS)}
+    return sorted(f"{a} -> {b}" for a, targets in edges.items() for b in targets if rank[layer(a)] < rank[layer(b)])
+
+
+def test_dependencies_point_one_way_through_the_layers() -> None:
+    assert upward_imports(graph()) == []
+
+
+def test_the_layer_check_finds_an_import_the_wrong_way() -> None:
+    edges = {
+        "autograder.engine.finalize": {"autograder.plugins.execute"},
+        "autograder.cli": {"autograder.engine.grade"},
+    }
+    assert upward_imports(edges) == ["autograder.engine.finalize -> autograder.plugins.execute"]
 
 
 def test_the_sandbox_side_imports_nothing_of_the_grader() -> None:

@@ -6,14 +6,14 @@ Every auto-graded test cell of an assignment with declared checks carries, in
 
     ### BEGIN HIDDEN TESTS
     # (what is checked: function, cases, tolerances, misconceptions)
-    from autograder.checks.hidden import run_check
+    from autograder.plugins.hidden_tests import run_check
     run_check("week4", "softmax", "softmax_sums_to_one")
     ### END HIDDEN TESTS
 
 nbgrader's ``generate_assignment`` strips it from ``release/``, as any hidden test.
 
 * Under stock ``nbgrader autograde`` the block runs in the student's kernel:
-  :func:`run_check` draws the same inputs (the assignment's secret), runs the
+  :func:`autograder.plugins.hidden_tests.run_check` draws the same inputs (the assignment's secret), runs the
   same probe on the student's namespace, judges it with the same code and
   raises :class:`GraderCheck` with the grader's message. In the student's
   process, so as tamperable as stock nbgrader always was.
@@ -25,8 +25,8 @@ nbgrader's ``generate_assignment`` strips it from ``release/``, as any hidden te
 from __future__ import annotations
 
 import re
-import sys
 import textwrap
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,8 @@ BEGIN = "### BEGIN HIDDEN TESTS"
 END = "### END HIDDEN TESTS"
 BLOCK = re.compile(r"\n*[ \t]*### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS[ \t]*\n?", re.DOTALL)
 WIDTH = 110
+RUNNER = "autograder.plugins.hidden_tests"
+"""The module whose ``run_check`` a block calls (stock nbgrader's side, not the engine's)."""
 
 
 class GraderCheck(AssertionError):
@@ -49,7 +51,7 @@ def block(check: Declared, assignment: str, module: str) -> str:
         wrapped = textwrap.wrap(line, WIDTH - 4, subsequent_indent="    ") or [""]
         lines += [f"# {part}" for part in wrapped]
     lines += [
-        "from autograder.checks.hidden import run_check",
+        f"from {RUNNER} import run_check",
         f"run_check({assignment!r}, {check.notebook!r}, {check.grade_id!r})",
         END,
     ]
@@ -66,13 +68,18 @@ def with_block(source: str, text: str) -> str:
     return f"{without_blocks(source).rstrip()}\n\n{text}"
 
 
-def for_sandbox(nb: dict[str, Any]) -> dict[str, Any]:
-    """A copy of the notebook (nbformat JSON) to execute: code cells without hidden-test blocks."""
+def for_sandbox(nb: dict[str, Any], checked: Collection[str]) -> dict[str, Any]:
+    """A copy of the notebook (nbformat JSON) to execute: the cells the grader checks (``checked`` grade ids)
+    without their hidden-test blocks, since the grader's verdicts stand in for them. Other hidden tests (an
+    assignment without declared checks, as nbgrader's own examples) stay and run, as under stock nbgrader."""
     cells = []
     for cell in nb.get("cells", []):
-        source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else str(source)
-        cells.append({**cell, "source": without_blocks(source)} if cell.get("cell_type") == "code" else cell)
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if cell.get("cell_type") == "code" and gid in checked:
+            source = cell.get("source", "")
+            source = "".join(source) if isinstance(source, list) else str(source)
+            cell = {**cell, "source": without_blocks(source)}
+        cells.append(cell)
     return {**nb, "cells": cells}
 
 
@@ -108,61 +115,3 @@ def write_blocks(source_dir: Path, checks: list[Declared], assignment: str, modu
             notebooks.write(nb, path)
             changed.append(name)
     return changed
-
-
-# --- in the kernel, under stock nbgrader -------------------------------------------------------------
-
-_PLANS: dict[tuple[str, str, int], Any] = {}
-
-
-def course_root(start: Path) -> Path:
-    """The course root above a notebook's folder: the nearest ancestor with ``nbgrader_config.py``.
-
-    The search starts above ``start`` (the folder the student's files were copied into), so a
-    ``nbgrader_config.py`` of the submission's own is never taken for the course's.
-    """
-    from autograder.course import CONFIG_FILE
-    from autograder.errors import AutograderError
-
-    for folder in start.resolve().parents:
-        if (folder / CONFIG_FILE).is_file():
-            return folder
-    raise AutograderError(f"no {CONFIG_FILE} above {start}: the grader's checks need the course")
-
-
-def run_check(assignment: str, notebook: str, grade_id: str) -> None:
-    """Run the grader's check of one cell here, on the caller's namespace; raise :class:`GraderCheck` if it fails."""
-    from autograder import settings
-    from autograder.checks import plan as planning
-    from autograder.course import Course
-    from autograder.engine import seeds
-    from autograder.jail.probing import run_probe
-
-    course = Course.load(course_root(Path.cwd()))
-    grader, limits = settings.load(course.config)
-    module = grader.checks.get(assignment)
-    if not module:
-        raise GraderCheck(f"c.Grader.checks names no checks for {assignment}")
-    seed = seeds.inputs_seed(course, assignment)
-    key = (str(course.root), module, seed)
-    if key not in _PLANS:
-        _PLANS[key] = planning.plan(planning.load_checks(module, course.root), seed)
-    plan = _PLANS[key]
-    probe = next((p for p in plan.probes(notebook) if p.grade_id == grade_id), None)
-    if probe is None:
-        raise GraderCheck(f"{module} declares no check of {notebook}/{grade_id}")
-    namespace = _student_namespace()
-    spec = {"grade_id": probe.grade_id, "name": probe.name, "source": probe.source, "inputs": probe.inputs}
-    observed = run_probe(spec, namespace, limits.cell_timeout)
-    verdict = planning.judge_one(plan.checks[notebook][grade_id], plan.inputs[notebook][grade_id], observed)
-    if not verdict.passed:
-        raise GraderCheck(verdict.reason)
-
-
-def _student_namespace() -> dict[str, Any]:
-    """The kernel's user namespace (the notebook's globals)."""
-    shell = sys.modules.get("IPython")
-    ip = shell.get_ipython() if shell is not None else None
-    if ip is not None:
-        return ip.user_ns  # type: ignore[no-any-return]
-    return sys._getframe(2).f_globals

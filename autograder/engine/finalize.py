@@ -10,6 +10,7 @@ notebook, as ``nbgrader autograde`` runs them, see :mod:`autograder.plugins`), w
 
 from __future__ import annotations
 
+import copy
 import shutil
 from typing import Any
 
@@ -23,8 +24,60 @@ from autograder.engine.prepare import Job, one_line, resources, run_preprocessor
 from autograder.engine.results import Status, SubmissionResult, write_record
 from autograder.errors import AutograderError
 from autograder.jail.protocol import RunResult, RunStatus
-from autograder.plugins.execute import executed_notebook, judge_run, not_run
 from autograder.settings import Grader
+
+
+def not_run(nb: dict[str, Any], reason: str) -> Any:
+    """The sanitized notebook with every code cell showing why it did not run (so tests score 0)."""
+    node = nbformat.from_dict(copy.deepcopy(nb))
+    for cell in node.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [nbformat.v4.new_output("error", ename="NotRun", evalue=reason, traceback=[reason])]
+    return node
+
+
+def with_outputs(sanitized: dict[str, Any], returned: dict[str, Any] | None) -> Any | None:
+    """The notebook that was sent, with the outputs the child returned; None if they do not fit it.
+
+    Only outputs and execution counts are taken from the child (which student code could have
+    forged), and the result must be a valid notebook: cells, their metadata and their sources are
+    the grader's own.
+    """
+    try:
+        theirs = returned["cells"] if isinstance(returned, dict) else None
+        node = nbformat.from_dict(copy.deepcopy(sanitized))
+        if not isinstance(theirs, list) or len(theirs) != len(node.cells):
+            return None
+        for cell, other in zip(node.cells, theirs, strict=True):
+            if not isinstance(other, dict) or other.get("cell_type") != cell.cell_type:
+                return None
+            if cell.cell_type == "code":
+                count = other.get("execution_count")
+                cell.execution_count = count if isinstance(count, int) and not isinstance(count, bool) else None
+                cell.outputs = [nbformat.from_dict(o) for o in other.get("outputs", [])]
+        nbformat.validate(node)
+    except Exception:
+        return None
+    return node
+
+
+def executed_notebook(name: str, sanitized: dict[str, Any], run: RunResult) -> tuple[Any, str]:
+    """The notebook as executed by ``run`` and ``""``; or, when it did not run (or what came back is
+    not this notebook with outputs), the notebook with every code cell showing why, and that reason."""
+    if run.status is RunStatus.OK:
+        node = with_outputs(sanitized, run.notebook)
+        if node is not None:
+            return node, ""
+        message = "its results came back altered"
+    else:
+        message = run.message or str(run.status)
+    reason = f"{name}: {message}"
+    return not_run(sanitized, reason), reason
+
+
+def judge_run(plan: verdicts.Plan, name: str, run: RunResult) -> dict[str, Any]:
+    """The grader's verdict on each checked cell of ``name`` from what ``run``'s probes observed."""
+    return plan.judge(name, run.observations if run.status is RunStatus.OK else None)
 
 
 def _diagnose(name: str, nb: Any, expected: set[str], limits_note: str) -> tuple[list[str], Status | None]:

@@ -15,15 +15,14 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from autograder import settings
-from autograder.checks import verdicts
 from autograder.course import Course
 from autograder.engine import gradebook, seeds, speedups
 from autograder.engine.finalize import finalize
 from autograder.engine.prepare import Job, Refused, prepare, read_timestamp
 from autograder.engine.progress import Progress
 from autograder.engine.results import Status, SubmissionResult, read_record, write_record
-from autograder.engine.runners import DaskRunner, LocalRunner
-from autograder.engine.sandbox import Sandbox, ZygoteSpec, sandbox_available
+from autograder.engine.runners import DaskRunner, LocalRunner, require_sandbox
+from autograder.engine.sandbox import Sandbox, ZygoteSpec
 from autograder.errors import AutograderError
 from autograder.jail.protocol import RunResult
 
@@ -99,10 +98,7 @@ def grade(
     gradebook.require_released(course, assignment)
     grader, limits = settings.load(course.config)
     jail = Sandbox.from_settings(grader) if (grader.sandbox if sandbox is None else sandbox) else None
-    if jail is not None:
-        reason = sandbox_available(jail)
-        if reason is not None:
-            raise AutograderError(f"cannot sandbox student code: {reason} (use --no-sandbox to grade without one)")
+    require_sandbox(jail)
     results: list[SubmissionResult] = []
     todo = []
     for student in chosen:
@@ -114,10 +110,7 @@ def grade(
             todo.append(student)
     if not todo:
         return results
-    module = grader.checks.get(assignment)
-    if module and seed is None:
-        seed = seeds.new_inputs_seed(course, assignment) if new_inputs else seeds.inputs_seed(course, assignment)
-    plan = verdicts.plan(verdicts.load_checks(module, course.root), seed) if module else None
+    plan = seeds.assignment_plan(course, assignment, seed=seed, new_inputs=new_inputs)
     if plan is None:
         log.warning(
             "no grader-side checks for %s (c.Grader.checks): scores come from the notebooks' outputs", assignment

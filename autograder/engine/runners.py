@@ -7,15 +7,16 @@ touches the gradebook.
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from autograder.checks.hidden import for_sandbox
 from autograder.engine.client import Zygote
 from autograder.engine.prepare import Job
-from autograder.engine.sandbox import ZygoteSpec, dispose, new_zygote
+from autograder.engine.sandbox import Sandbox, ZygoteSpec, dispose, new_zygote, sandbox_available
 from autograder.errors import AutograderError
 from autograder.jail.protocol import Limits, Probe, RunResult
 
@@ -23,9 +24,9 @@ from autograder.jail.protocol import Limits, Probe, RunResult
 def run_notebook(
     zygote: Zygote, nb: dict[str, Any], files: dict[str, bytes], limits: Limits, probes: list[Probe]
 ) -> RunResult:
-    """Run one sanitized notebook in a fresh child of ``zygote``, its hidden-test blocks cut out (the probes
-    run where they stood; the grader's verdicts stand in for them)."""
-    return zygote.run(for_sandbox(nb), files, limits, probes)
+    """Run one sanitized notebook in a fresh child of ``zygote``, the hidden-test blocks of its probed cells
+    cut out (each probe runs where its block stood; the grader's verdict stands in for it)."""
+    return zygote.run(for_sandbox(nb, {probe.grade_id for probe in probes}), files, limits, probes)
 
 
 def execute_job(job: Job, limits: Limits, zygote: Zygote) -> dict[str, RunResult]:
@@ -37,39 +38,75 @@ def execute_job(job: Job, limits: Limits, zygote: Zygote) -> dict[str, RunResult
     }
 
 
+def require_sandbox(sandbox: Sandbox | None) -> None:
+    """Raise, with the reason in one line, if ``sandbox`` is wanted but cannot be built on this machine."""
+    reason = sandbox_available(sandbox) if sandbox is not None else None
+    if reason is not None:
+        raise AutograderError(
+            f"cannot sandbox student code: {reason} (--no-sandbox, or c.Grader.sandbox = False, grades without one)"
+        )
+
+
+class ZygotePool:
+    """Warm zygotes for one :class:`ZygoteSpec`, each running one notebook at a time: the one pool of both
+    ``autograder grade`` (one zygote per worker thread) and nbgrader's own commands (one per process).
+
+    The sandbox is checked once, when the pool is made; zygotes start on first use and stop at :meth:`close`.
+    """
+
+    def __init__(self, spec: ZygoteSpec) -> None:
+        require_sandbox(spec.sandbox)
+        self.spec = spec
+        self._idle: list[Zygote] = []
+        self._all: list[Zygote] = []
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def zygote(self) -> Iterator[Zygote]:
+        """A zygote of the pool, for this thread alone until the block ends."""
+        with self._lock:
+            zygote = self._idle.pop() if self._idle else None
+        if zygote is None:
+            zygote = new_zygote(self.spec)
+            zygote.start()
+            with self._lock:
+                self._all.append(zygote)
+        try:
+            yield zygote
+        finally:
+            with self._lock:
+                self._idle.append(zygote)
+
+    def run_job(self, job: Job, limits: Limits) -> dict[str, RunResult]:
+        with self.zygote() as zygote:
+            return execute_job(job, limits, zygote)
+
+    def close(self) -> None:
+        with self._lock:
+            zygotes, self._all, self._idle = self._all, [], []
+        for zygote in zygotes:
+            dispose(zygote)
+
+
 class LocalRunner:
-    """``workers`` threads, each driving its own warm zygote process (in its own sandbox, if ``sandbox``)."""
+    """``workers`` threads, each driving a warm zygote of one :class:`ZygotePool` (in its own sandbox)."""
 
     def __init__(self, workers: int, limits: Limits, spec: ZygoteSpec) -> None:
         self.workers = workers
         self.limits = limits
-        self.spec = spec
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grader")
-        self._local = threading.local()
-        self._zygotes: list[Zygote] = []
-        self._lock = threading.Lock()
-
-    def _zygote(self) -> Zygote:
-        zygote = getattr(self._local, "zygote", None)
-        if zygote is None:
-            zygote = new_zygote(self.spec)
-            zygote.start()
-            self._local.zygote = zygote
-            with self._lock:
-                self._zygotes.append(zygote)
-        return zygote
+        self.pool = ZygotePool(spec)
+        self._threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grader")
 
     def submit(self, job: Job) -> Future[dict[str, RunResult]]:
-        return self._pool.submit(lambda: execute_job(job, self.limits, self._zygote()))
+        return self._threads.submit(self.pool.run_job, job, self.limits)
 
     def wait_any(self, futures: Iterable[Any]) -> set[Any]:
         done, _ = wait(list(futures), return_when=FIRST_COMPLETED)
         return done
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
-        for zygote in self._zygotes:
-            dispose(zygote)
+        self._threads.shutdown(wait=True, cancel_futures=True)
+        self.pool.close()
 
 
 _WORKER_ZYGOTE: Zygote | None = None

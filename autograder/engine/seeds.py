@@ -17,6 +17,7 @@ import os
 import secrets
 from pathlib import Path
 
+from autograder.checks.plan import Plan
 from autograder.course import Course
 from autograder.errors import AutograderError
 
@@ -87,3 +88,30 @@ def inputs_seed(course: Course, assignment: str) -> int:
 def new_inputs_seed(course: Course, assignment: str) -> int:
     """Draw a new secret for ``assignment`` (new check inputs from now on) and return its seed."""
     return _seed(_write_secret(secret_path(course, assignment)), assignment)
+
+
+_PLANS: dict[tuple[str, str, int], Plan] = {}
+PLANS_KEPT = 4
+"""How many plans one process keeps (a long-running formgrader sees few assignments and seeds)."""
+
+
+def assignment_plan(
+    course: Course, assignment: str, *, seed: int | None = None, new_inputs: bool = False
+) -> Plan | None:
+    """The plan of ``assignment``'s checks (``c.Grader.checks``) for this run, or None without checks: inputs
+    drawn from ``seed``, else from the assignment's secret (``new_inputs``: a new secret first). The one way
+    every path (``autograder grade``, nbgrader's commands, the hidden tests under stock nbgrader) makes it."""
+    from autograder.checks.plan import load_checks, plan
+    from autograder.settings import Grader
+
+    module = Grader(config=course.config).checks.get(assignment)
+    if not module:
+        return None
+    if seed is None:
+        seed = new_inputs_seed(course, assignment) if new_inputs else inputs_seed(course, assignment)
+    key = (str(course.root), module, seed)
+    if key not in _PLANS:
+        while len(_PLANS) >= PLANS_KEPT:
+            del _PLANS[next(iter(_PLANS))]
+        _PLANS[key] = plan(load_checks(module, course.root), seed)
+    return _PLANS[key]

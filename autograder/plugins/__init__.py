@@ -15,32 +15,11 @@ formgrader's buttons grade as ``autograder grade`` and ``autograder report`` do:
 
 ``autograder grade`` reads the same lists (:mod:`autograder.settings`), minus
 the execute step, which its runners schedule in parallel instead. This module
-imports nothing heavy: :mod:`autograder.settings` reads its constants.
+imports nothing heavy; the lists' defaults live in :mod:`autograder.settings`.
 """
 
 from __future__ import annotations
 
-EXECUTE = "autograder.plugins.execute.SandboxedExecute"
-SAVE_GRADES = "autograder.plugins.scoring.BatchedSaveAutoGrades"
+from autograder.settings import AUTOGRADE_PREPROCESSORS, EXECUTE, FEEDBACK_PREPROCESSORS, SAVE_GRADES
 
-AUTOGRADE_PREPROCESSORS = [
-    EXECUTE,
-    "nbgrader.preprocessors.IgnorePattern",
-    "nbconvert.preprocessors.ClearMetadataPreprocessor",
-    "nbgrader.preprocessors.LimitOutput",
-    "autograder.checks.messages.ShowVerdicts",
-    SAVE_GRADES,
-    "nbgrader.preprocessors.AssignLatePenalties",
-    "nbgrader.preprocessors.CheckCellMetadata",
-]
-"""nbgrader's own ``Autograde.autograde_preprocessors``, with our two steps in place of ``Execute`` and
-``SaveAutoGrades`` (and the grader's messages shown before scoring): what ``autograder grade`` uses when the
-course's config does not set the list."""
-
-FEEDBACK_PREPROCESSORS = [
-    "autograder.reports.feedback.FeedbackGrades",
-    "autograder.reports.feedback.HideHiddenTests",
-    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
-    "autograder.reports.feedback.WrapMessages",
-]
-"""``GenerateFeedback.preprocessors`` of ``autograder report``, unless the course's config sets the list."""
+__all__ = ["AUTOGRADE_PREPROCESSORS", "EXECUTE", "FEEDBACK_PREPROCESSORS", "SAVE_GRADES"]

@@ -43,7 +43,7 @@ def refusals(folder: Path) -> list[str]:
     return found.messages()
 
 
-class IntakeFirst(NotebookExporter):  # type: ignore[misc]
+class IntakeFirst(NotebookExporter):
     """nbgrader's notebook exporter that, when an ``Autograde`` converter creates it, refuses the submissions
     that hold anything but plain files, before the converter reads them."""
 

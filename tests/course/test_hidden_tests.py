@@ -176,9 +176,11 @@ def test_writing_the_blocks_twice_changes_nothing(tmp_path: Path) -> None:
 
 def test_the_sandbox_gets_no_hidden_test() -> None:
     nb = notebooks.read(SOURCE / "task1_fitting.ipynb")
-    sent = hidden.for_sandbox(dict(nb))
+    sent = hidden.for_sandbox(dict(nb), {c.grade_id for c in CHECKS})
     assert sum(hidden.BEGIN in str(c["source"]) for c in nb.cells) == 9
     assert not any("BEGIN HIDDEN" in str(c["source"]) or "run_check" in str(c["source"]) for c in sent["cells"])
+    kept = hidden.for_sandbox(dict(nb), {"gradient_sentences_values"})  # an unchecked cell keeps its hidden tests
+    assert sum(hidden.BEGIN in str(c["source"]) for c in kept["cells"]) == 8
 
 
 @pytest.mark.slow
