@@ -35,6 +35,12 @@ def make_course(dest: Path, *, with_release: bool = True) -> Path:
     return dest
 
 
+def source_folder(dest: Path) -> Path:
+    """``source/week3`` of a fresh copy of the course in ``dest``: where an instructor runs a source notebook
+    (its hidden tests find the course above it)."""
+    return make_course(dest, with_release=False) / "source" / "week3"
+
+
 def released_course(
     dest: Path, variants: Sequence[Variant] = (), *, extra_config: str = "", db_url: str | None = None
 ) -> Course:

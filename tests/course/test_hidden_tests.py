@@ -22,7 +22,7 @@ from autograder.engine.sandbox import new_zygote
 from autograder.jail.protocol import Limits
 from autograder.samples import reference_answers
 from solutions.week3_checks import CHECKS
-from tests.helpers import GRADED_NOTEBOOKS, SOURCE, grade_in_kernel, zygote_spec
+from tests.helpers import GRADED_NOTEBOOKS, SOURCE, grade_in_kernel, source_folder, zygote_spec
 
 REFERENCE = reference_answers(SOURCE)
 LIMITS = Limits(cell_timeout=60, notebook_timeout=300, memory_mb=1500)
@@ -186,7 +186,7 @@ def test_the_sandbox_gets_no_hidden_test() -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("stem", GRADED_NOTEBOOKS)
 def test_reference_passes_every_test_cell(stem: str, tmp_path: Path) -> None:
-    results = grade_in_kernel(stem, {}, tmp_path)
+    results = grade_in_kernel(stem, {}, source_folder(tmp_path))
     assert len(results) >= 5
     assert [gid for gid, ok in results.items() if not ok] == []
 

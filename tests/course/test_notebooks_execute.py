@@ -1,4 +1,4 @@
-"""Every graded notebook runs top to bottom with no error and nothing on stderr."""
+"""Every source notebook runs top to bottom, hidden tests included, with no error and nothing on stderr."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 
 from autograder import notebooks
-from tests.helpers import SOURCE, execute
+from tests.helpers import SOURCE, execute, source_folder
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", sorted(SOURCE.glob("*.ipynb")), ids=lambda p: p.name)
 def test_source_notebook_runs_clean(path: Path, tmp_path: Path) -> None:
-    nb = execute(notebooks.read(path), tmp_path)
+    nb = execute(notebooks.read(path), source_folder(tmp_path))  # hidden tests included
     bad = [
         (i, o.output_type, o.get("name", ""), (o.get("text") or o.get("evalue") or "")[:200])
         for i, cell in enumerate(nb.cells)
