@@ -167,7 +167,8 @@ def test_feedback_shows_checks_and_messages_but_no_hidden_tests(graded: Course) 
             assert not leaked, f"{page}: hidden test code {leaked}"
     text = text_of(graded.root / "feedback" / "cai" / "week3" / "task1_fitting.html")
     assert "Check that gradient_descent resets the gradient every step." in text
-    assert HIDDEN_PLACEHOLDER not in text  # week3 has no hidden tests: each check is the grader's alone
+    assert HIDDEN_PLACEHOLDER in text  # where the hidden tests (written from the check) ran, their code not shown
+    assert "run_check" not in text
     assert "gradients from earlier steps are still in params.grad" in text  # the visible test's message
     assert "Likely mistake: gradients from earlier steps were still in params.grad" in text  # the grader's
     assert "Score: 0.0 / 2.0" in text and "Score: 3.0 / 3.0" not in text
