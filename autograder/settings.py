@@ -77,6 +77,18 @@ class Grader(Configurable):
         config=True
     )
     processes = Int(256, help="Processes and threads one notebook may run at once (in the sandbox).").tag(config=True)
+    tmp_mb = Int(
+        512,
+        help="Size (MiB) of /tmp in the sandbox: a file system in memory of each zygote's own, emptied after "
+        "every notebook. What a notebook keeps there also counts into c.Grader.memory_mb; one that fills it is "
+        "stopped (status disk). Without the sandbox /tmp is the machine's, and not bounded.",
+    ).tag(config=True)
+    workdir_mb = Int(
+        512,
+        help="Size (MiB) of a notebook's own folder: the submission's files plus all it writes there. In the "
+        "sandbox a file system in memory (counted into c.Grader.memory_mb, like /tmp); without it a folder on "
+        "disk, measured every 0.2 s. A notebook that fills it is stopped (status disk).",
+    ).tag(config=True)
     sandbox = Bool(
         True,
         help="Run student code in a bubblewrap sandbox: no network, no course files, one writable folder. "
@@ -146,5 +158,7 @@ def load(config: Config) -> tuple[Grader, Limits]:
         file_bytes=grader.file_bytes,
         cpu_seconds=grader.cpu_seconds or grader.notebook_timeout,
         processes=grader.processes,
+        tmp_mb=grader.tmp_mb,
+        workdir_mb=grader.workdir_mb,
     )
     return grader, limits

@@ -147,7 +147,7 @@ def finalize(
             nb, failure = executed_notebook(name, sanitized, run)
             if failure:
                 messages.append(failure)
-                status = Status.TIMEOUT if run.status is RunStatus.TIMEOUT else Status.ERROR
+                status = {RunStatus.TIMEOUT: Status.TIMEOUT, RunStatus.DISK: Status.DISK}.get(run.status, Status.ERROR)
         notes, noted = _diagnose(name, nb, job.graded_cells.get(name, set()), limits_note)
         messages += notes
         if noted is not None and status is Status.GRADED:

@@ -18,6 +18,8 @@ class Status(StrEnum):
     NEEDS_MANUAL = "needs manual grading"
     ERROR = "error"
     TIMEOUT = "timeout"
+    DISK = "disk"
+    """A notebook filled /tmp or its own folder (``c.Grader.tmp_mb``, ``c.Grader.workdir_mb``) and was stopped."""
     SKIPPED = "already graded"
     SUSPECT = "suspect"
     """The notebook's own tests passed where the grader's checks failed: the code may have tampered with them."""

@@ -6,9 +6,11 @@ read-only binds of only what Python needs: the system's ``/usr`` (and the
 ``/bin``, ``/lib`` links), a few files of ``/etc``, the interpreter's prefix and
 base prefix, and the ``autograder`` package folder. Not the course: ``source/``,
 ``solutions/``, the gradebook, ``autograded/`` and ``submitted/`` do not exist in
-there. The one writable place is a scratch folder per zygote (each job's folder is
-made there, with the submission's files, and deleted afterwards), plus ``/tmp``,
-emptied after every job.
+there. The root and ``/dev`` are read-only. Every place a job can write is a
+size-limited tmpfs (memory, no disk), emptied after every job: ``/tmp``
+(``Grader.tmp_mb``) and the job's folder (``Grader.workdir_mb``), into which the
+zygote copies the files the grader leaves in the zygote's scratch folder on disk
+(read-only in there). The zygote's own home is a small tmpfs too.
 
 Run as root, the zygote keeps only the capabilities it needs to hand each job to
 an unprivileged user (``Grader.sandbox_uid``, by default ``nobody``): every job's
@@ -35,6 +37,10 @@ from autograder.errors import AutograderError
 from autograder.jail.protocol import SANDBOX_ENV, zygote_env
 from autograder.settings import Grader
 
+MIB = 1024 * 1024
+HOME_BYTES = 64 * MIB
+"""Size of the zygote's own home (its IPython profile and matplotlib's font cache); the jobs' user cannot write
+there when the grader runs as root."""
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 PACKAGE_FOLDERS = ("site-packages", "dist-packages")
 """Folders of installed packages on the grader's path (a ``.pth`` file may add one outside the prefix): read-only."""
@@ -72,11 +78,21 @@ class Sandbox:
     uid: int = 65534
     """The user that student code runs as (when the grader runs as root)."""
     gid: int = 65534
+    tmp_mb: int = 512
+    """Size of ``/tmp`` (MiB), a tmpfs."""
+    workdir_mb: int = 512
+    """Size of a job's folder (MiB), a tmpfs."""
 
     @classmethod
     def from_settings(cls, grader: Grader) -> Sandbox:
         """The sandbox the settings describe (whether or not it is enabled)."""
-        return cls(bwrap=grader.bwrap, uid=grader.sandbox_uid, gid=grader.sandbox_gid)
+        return cls(
+            bwrap=grader.bwrap,
+            uid=grader.sandbox_uid,
+            gid=grader.sandbox_gid,
+            tmp_mb=grader.tmp_mb,
+            workdir_mb=grader.workdir_mb,
+        )
 
 
 def _read_only(path: str) -> list[str]:
@@ -87,7 +103,8 @@ def _read_only(path: str) -> list[str]:
 
 
 def bwrap_prefix(sandbox: Sandbox, scratch_dir: str, python: str | None = None) -> list[str]:
-    """The ``bwrap`` command line (up to the program) that runs a zygote writing only in ``scratch_dir``."""
+    """The ``bwrap`` command line (up to the program) that runs a zygote in ``scratch_dir`` (made by
+    :func:`make_scratch`), writing only in size-limited tmpfs mounts."""
     python = python or sys.executable
     root = os.geteuid() == 0
     args = [sandbox.bwrap, "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
@@ -98,14 +115,15 @@ def bwrap_prefix(sandbox: Sandbox, scratch_dir: str, python: str | None = None) 
     else:
         args += ["--unshare-user", "--cap-drop", "ALL"]
     args += ["--die-with-parent", "--new-session", "--hostname", "sandbox"]
-    args += ["--tmpfs", "/", "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
+    args += ["--tmpfs", "/", "--proc", "/proc", "--dev", "/dev"]
+    args += ["--perms", "1777", "--size", str(sandbox.tmp_mb * MIB), "--tmpfs", "/tmp"]
     for path in SYSTEM_PATHS + ETC_PATHS:
         if os.path.lexists(path):
             args += _read_only(path)
     prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, os.path.dirname(os.path.dirname(python)))}
     prefixes |= {os.path.realpath(p) for p in sys.path if p.endswith(PACKAGE_FOLDERS) and os.path.isdir(p)}
     binds = [("--ro-bind", p) for p in sorted(prefixes) if not p.startswith(SYSTEM_PATHS)]
-    binds += [("--ro-bind", str(PACKAGE_DIR)), ("--bind", scratch_dir)]
+    binds += [("--ro-bind", str(PACKAGE_DIR)), ("--ro-bind", scratch_dir)]
     made = {"/", "/tmp"}
     for option, path in binds:
         for parent in reversed(Path(path).parents):  # bubblewrap would make them private (0700)
@@ -113,15 +131,19 @@ def bwrap_prefix(sandbox: Sandbox, scratch_dir: str, python: str | None = None) 
                 made.add(str(parent))
                 args += ["--perms", "0755", "--dir", str(parent)]
         args += [option, path, path]
-    args += ["--chdir", scratch_dir]
+    home, job = os.path.join(scratch_dir, "home"), os.path.join(scratch_dir, "job")
+    args += ["--perms", "0755", "--size", str(HOME_BYTES), "--tmpfs", home]
+    args += ["--perms", "0700", "--size", str(sandbox.workdir_mb * MIB), "--tmpfs", job]
+    args += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", scratch_dir]
+    settings = {"uid": sandbox.uid, "gid": sandbox.gid, "scratch": scratch_dir, "job": job, "home": home}
     env = {
         **zygote_env(),
         "PATH": "/usr/local/bin:/usr/bin:/bin",
         "LANG": "C.UTF-8",
-        "HOME": scratch_dir,
+        "HOME": home,
         "TMPDIR": "/tmp",
-        "MPLCONFIGDIR": os.path.join(scratch_dir, ".matplotlib"),
-        SANDBOX_ENV: json.dumps({"uid": sandbox.uid, "gid": sandbox.gid, "scratch": scratch_dir}),
+        "MPLCONFIGDIR": os.path.join(home, ".matplotlib"),
+        SANDBOX_ENV: json.dumps(settings),
     }
     args.append("--clearenv")
     for name, value in env.items():
@@ -130,9 +152,12 @@ def bwrap_prefix(sandbox: Sandbox, scratch_dir: str, python: str | None = None) 
 
 
 def make_scratch(sandbox: Sandbox) -> str:
-    """A new host folder for one zygote's jobs: the jobs' user may enter it, not list it."""
+    """A new host folder for one zygote (read-only in its sandbox): the jobs' user may enter it, not list it. It
+    holds the mount points of the zygote's home and of the job's folder, and the grader's copy of each job's files."""
     scratch = tempfile.mkdtemp(prefix="sandbox-")
     os.chmod(scratch, 0o711)
+    for mount_point in ("home", "job"):
+        os.mkdir(os.path.join(scratch, mount_point), 0o700)
     _seed_matplotlib(Path(scratch) / ".matplotlib")
     return scratch
 
@@ -201,7 +226,7 @@ def sandbox_available(sandbox: Sandbox | None = None) -> str | None:
         return f"bubblewrap needs Linux (this is {sys.platform})"
     if shutil.which(sandbox.bwrap) is None:
         return f"bubblewrap ({sandbox.bwrap}) is not installed (Debian: apt-get install bubblewrap)"
-    scratch = tempfile.mkdtemp(prefix="sandbox-check-")
+    scratch = make_scratch(sandbox)
     try:
         command = [*bwrap_prefix(sandbox, scratch), sys.executable, "-c", "pass"]
         done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)

@@ -19,7 +19,7 @@ from typing import IO, Any
 HEADER = struct.Struct(">Q")
 MAX_FRAME = 1 << 30
 SANDBOX_ENV = "AUTOGRADER_SANDBOX"
-"""Set (by :mod:`autograder.engine.sandbox`, to JSON ``{"uid", "gid", "scratch"}``) only inside the sandbox."""
+"""Set (by :mod:`autograder.engine.sandbox`) only in the sandbox: JSON ``{"uid", "gid", "scratch", "job", "home"}``."""
 ZYGOTE_MODULE = "autograder.jail.zygote"
 """What the grader runs (``python -m``) to start a zygote."""
 
@@ -33,6 +33,8 @@ class RunStatus(StrEnum):
     CRASHED = "crashed"
     """The process died, or what came back was not a reply to this request."""
     OUTPUT_LIMIT = "output_limit"
+    DISK = "disk"
+    """The notebook filled /tmp or its own folder (``Limits.tmp_mb``, ``Limits.workdir_mb``)."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,10 @@ class Limits:
     """CPU time (seconds) each process of the notebook may use."""
     processes: int = 256
     """Processes and threads the notebook may run at once (enforced in the sandbox only)."""
+    tmp_mb: int = 512
+    """What the notebook may keep in /tmp (MiB; in the sandbox only, where /tmp is its own)."""
+    workdir_mb: int = 512
+    """What the notebook's folder may hold (MiB): the submission's files and all it writes there."""
 
 
 @dataclass(frozen=True)

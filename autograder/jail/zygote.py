@@ -6,9 +6,14 @@ builds the grading shell (:mod:`autograder.jail.executor`), then serves
 it forks a child that gets its own session, private working directory and
 resource limits, runs the notebook and sends the executed notebook back
 through a pipe. The zygote enforces the wall-clock limit, the memory limit
-(:mod:`autograder.jail.watchdog`) and the size of what comes back, and kills
-everything the job started when it is done. No child shares state with the
-next one: each starts from the zygote's clean memory image.
+(:mod:`autograder.jail.watchdog`), the space of /tmp and of the job's folder
+and the size of what comes back, and kills everything the job started when it
+is done. No child shares state with the next one: each starts from the
+zygote's clean memory image.
+
+In the sandbox the job's folder is a size-limited tmpfs of the zygote's own
+(``sandbox["job"]``): the zygote copies the files the grader put in the
+request's folder into it before each job and empties it, and /tmp, after.
 """
 
 from __future__ import annotations
@@ -103,8 +108,9 @@ def _cut_inherited_descriptors(keep: tuple[int, ...]) -> None:
                 os.close(fd)
 
 
-def _child(job: RunRequest, shell: Any, capture: Any, progress_fd: int, out_fd: int) -> None:
+def _child(job: RunRequest, workdir: Path, shell: Any, capture: Any, progress_fd: int, out_fd: int) -> None:
     import resource
+    import tempfile
 
     from autograder.jail.executor import run_cells
     from autograder.jail.probing import ProbeSchedule
@@ -112,10 +118,13 @@ def _child(job: RunRequest, shell: Any, capture: Any, progress_fd: int, out_fd: 
     os.setsid()
     _cut_inherited_descriptors(keep=(progress_fd, out_fd))
     limits = job.limits
-    workdir = Path(job.workdir)
     sandbox = _sandbox()
     if sandbox is not None:
         _drop_privileges(sandbox, workdir, limits.processes)
+        watchdog.forbid_unseen_memory()
+    else:  # /tmp is the machine's: temporary files go to the job's folder, which is measured
+        (workdir / ".tmp").mkdir(exist_ok=True)
+        os.environ["TMPDIR"] = tempfile.tempdir = str(workdir / ".tmp")
     os.chdir(workdir)
     os.environ["HOME"] = str(workdir)
     os.environ["MPLCONFIGDIR"] = str(workdir / ".matplotlib")
@@ -155,19 +164,52 @@ def _become_subreaper() -> None:
 
 
 def _clean_sandbox(sandbox: dict[str, Any]) -> None:
-    """After a job in the sandbox: kill every process but this one and init, empty /tmp."""
+    """After a job in the sandbox: kill every process but this one and init, empty /tmp and the job's folder."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.kill(-1, signal.SIGKILL)  # only this pid namespace: _sandbox() checked that we are pid 2 under bwrap
     watchdog.reap()
     scratch = Path(sandbox["scratch"])
-    for entry in Path("/tmp").iterdir():
-        if entry == scratch or entry in scratch.parents:
-            continue  # the mount point of the scratch folder
-        if entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry, ignore_errors=True)
-        else:
+    _empty(Path("/tmp"), keep={scratch, *scratch.parents})  # the mount point of the scratch folder stays
+    _empty(Path(sandbox["job"]))
+
+
+def _empty(folder: Path, keep: set[Path] | frozenset[Path] = frozenset()) -> None:
+    """Remove everything in ``folder`` but ``keep``, whatever modes the job left on its folders."""
+    for entry in folder.iterdir():
+        if entry in keep:
+            continue
+        if not entry.is_dir() or entry.is_symlink():
             with contextlib.suppress(OSError):
                 entry.unlink()
+            continue
+        with contextlib.suppress(OSError):
+            entry.chmod(0o700)
+        for parent, names, _ in os.walk(entry):  # folders it may not list or enter (without root's override)
+            for name in names:
+                path = os.path.join(parent, name)
+                if not os.path.islink(path):
+                    with contextlib.suppress(OSError):
+                        os.chmod(path, 0o700)
+        shutil.rmtree(entry, ignore_errors=True)
+
+
+def _spaces(limits: Limits, sandbox: dict[str, Any] | None, workdir: Path) -> list[watchdog.Space]:
+    """Where the job writes files, with their bounds: in the sandbox /tmp and its folder (tmpfs mounts), else its
+    folder on disk (/tmp is then the machine's, and not measured)."""
+    mounted = sandbox is not None
+    folder = watchdog.Space(str(workdir), limits.workdir_mb << 20, "its folder", "c.Grader.workdir_mb", mounted)
+    if not mounted:
+        return [folder]
+    return [watchdog.Space("/tmp", limits.tmp_mb << 20, "/tmp", "c.Grader.tmp_mb", mounted), folder]
+
+
+def _fill(folder: Path, staging: Path) -> str:
+    """Copy the job's files, which the grader left in ``staging``, into its folder; what went wrong, if anything."""
+    try:
+        shutil.copytree(staging, folder, symlinks=True, dirs_exist_ok=True)
+    except (OSError, shutil.Error) as exc:
+        return f"the submission's files do not fit in the notebook's folder (c.Grader.workdir_mb): {exc}"[:300]
+    return ""
 
 
 def _kill_and_wait(pid: int) -> tuple[int, int]:
@@ -183,16 +225,24 @@ def _kill_and_wait(pid: int) -> tuple[int, int]:
 
 def _supervise(job: RunRequest, shell: Any, capture: Any) -> dict[str, Any]:
     limits = job.limits
+    sandbox = _sandbox()
+    started = time.monotonic()
+    workdir = Path(sandbox["job"]) if sandbox is not None else Path(job.workdir)
+    if sandbox is not None:
+        refused = _fill(workdir, Path(job.workdir))
+        if refused:
+            _clean_sandbox(sandbox)
+            return RunResult(RunStatus.DISK, None, message=refused, seconds=time.monotonic() - started).to_frame(job.id)
+    spaces = _spaces(limits, sandbox, workdir)
     out_r, out_w = os.pipe()
     prog_r, prog_w = os.pipe()
-    started = time.monotonic()
     pid = os.fork()
     if pid == 0:  # the child
         os.close(out_r)
         os.close(prog_r)
         code = 0
         try:
-            _child(job, shell, capture, prog_w, out_w)
+            _child(job, workdir, shell, capture, prog_w, out_w)
         except BaseException:
             import traceback
 
@@ -219,9 +269,22 @@ def _supervise(job: RunRequest, shell: Any, capture: Any) -> dict[str, Any]:
                 f"the notebook ran longer than {limits.notebook_timeout:g} s and was stopped",
             )
             break
-        if watchdog.jobs_rss(pid, inherited) > watch_limit:
+        used = [space.used() for space in spaces]
+        full = [space for space, held in zip(spaces, used, strict=True) if space.full(held)]
+        if full:
+            status = RunStatus.DISK
+            space = full[0]
+            message = (
+                f"the notebook filled {space.what} ({space.limit() / 2**20:g} MiB, {space.setting}) and was stopped"
+            )
+            break
+        in_memory = sum(held for space, held in zip(spaces, used, strict=True) if space.mounted)
+        if watchdog.jobs_rss(pid, inherited) + in_memory > watch_limit:
             status = RunStatus.MEMORY
-            message = f"the notebook used more than {limits.memory_mb} MiB of memory and was stopped"
+            message = f"the notebook used more than {limits.memory_mb} MiB of memory"
+            message += (
+                " (its files in /tmp and its folder included) and was stopped" if in_memory else " and was stopped"
+            )
             break
         ready, _, _ = select.select(list(open_fds), [], [], min(remaining, WATCH_INTERVAL))
         for fd in ready:
@@ -245,7 +308,6 @@ def _supervise(job: RunRequest, shell: Any, capture: Any) -> dict[str, Any]:
     _, wait_status = _kill_and_wait(pid)
     os.close(out_r)
     os.close(prog_r)
-    sandbox = _sandbox()
     if sandbox is not None:
         _clean_sandbox(sandbox)
     if flooded and status is not RunStatus.OK:
@@ -278,7 +340,10 @@ def serve() -> None:
     """The zygote's main loop: warm up, then one job per frame on stdin until EOF."""
     import importlib
 
-    _sandbox()  # decided here, in the zygote itself, before any fork: see _sandbox
+    sandbox = _sandbox()  # decided here, in the zygote itself, before any fork: see _sandbox
+    seed = Path(sandbox["scratch"], ".matplotlib") if sandbox is not None else None
+    if seed is not None and seed.is_dir() and "MPLCONFIGDIR" in os.environ:  # the font cache, into a writable home
+        shutil.copytree(seed, os.environ["MPLCONFIGDIR"], dirs_exist_ok=True)
     _become_subreaper()
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     setup = Setup(**(read_frame(stdin) or {}))

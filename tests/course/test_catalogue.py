@@ -66,6 +66,8 @@ def test_case_is_well_formed(case: Case) -> None:
         assert source != REFERENCE[case.notebook][gid], "the same as the reference"
         ast.parse(source)
     assert case.loses <= TEST_CELLS[case.notebook]
+    assert case.collateral <= TEST_CELLS[case.notebook] - case.loses
+    assert not case.collateral or case.loses, "a correct answer loses nothing, collateral included"
     if case.loses:
         assert case.misconception in MISCONCEPTIONS
     else:
@@ -92,10 +94,11 @@ def _code_solution_cells(stem: str) -> set[str]:
 
 
 def problems(case: Case, lost: set[str], messages: dict[str, str]) -> list[str]:
-    """What is wrong with how a case was graded: empty when it lost exactly its tagged cells, saying why."""
-    found = []
-    if lost != set(case.loses):
-        missed, extra = sorted(set(case.loses) - lost), sorted(lost - set(case.loses))
+    """What is wrong with how a case was graded: empty when it lost exactly its tagged cells (and their collateral),
+    saying why."""
+    found, expected = [], case.loses | case.collateral
+    if lost != expected:
+        missed, extra = sorted(expected - lost), sorted(lost - expected)
         found.append(f"{case.student}: still passed {missed}" if missed else f"{case.student}: also lost {extra}")
         found += [f"    {gid}: {messages.get(gid, '')}" for gid in extra]
     if case.loses:

@@ -19,11 +19,14 @@ from autograder.engine.sandbox import Sandbox, dispose, make_scratch, new_zygote
 from autograder.jail.protocol import Limits, RunResult
 from autograder.samples import Variant, build_cohort
 from tests.helpers import ROOT, make_course, run_cli, zygote_spec
-from tests.jail.attacks.limits import MEMORY_IN_ESCAPED_CHILDREN
+from tests.jail.attacks.limits import FILL_THE_FOLDER, FILL_TMP, MEMORY_IN_ESCAPED_CHILDREN
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("nbgrader")]
 
 LIMITS = Limits(cell_timeout=20, notebook_timeout=30, memory_mb=500)
+SMALL = Sandbox(tmp_mb=32, workdir_mb=32)
+"""A sandbox whose /tmp and job folders are small, for the tests that fill them."""
+SMALL_LIMITS = Limits(cell_timeout=20, notebook_timeout=30, memory_mb=500, tmp_mb=32, workdir_mb=32)
 NO_SANDBOX = sandbox_available()
 needs_sandbox = pytest.mark.skipif(NO_SANDBOX is not None, reason=f"no sandbox here: {NO_SANDBOX}")
 
@@ -67,6 +70,16 @@ def zygote() -> Iterator[Zygote]:
     if NO_SANDBOX is not None:
         pytest.skip(f"no sandbox here: {NO_SANDBOX}")
     z = new_zygote(zygote_spec(Sandbox()))
+    z.start()
+    yield z
+    dispose(z)
+
+
+@pytest.fixture(scope="module")
+def small_zygote() -> Iterator[Zygote]:
+    if NO_SANDBOX is not None:
+        pytest.skip(f"no sandbox here: {NO_SANDBOX}")
+    z = new_zygote(zygote_spec(SMALL))
     z.start()
     yield z
     dispose(z)
@@ -141,9 +154,12 @@ def test_no_writes_outside_the_job_folder(zygote: Zygote) -> None:
         ROOT / "planted.py",
         Path(socket.__file__).parent / "planted.py",
         Path(pytest.__file__).parent.parent / "planted.py",
+        Path(zygote.scratch_dir) / "home" / "planted.py",  # the zygote's own home
         Path("/usr/lib/planted.py"),
         Path("/etc/planted"),
         Path("/planted"),
+        Path("/dev/planted"),
+        Path("/dev/shm/planted"),
     ]
     out = run(
         zygote,
@@ -257,3 +273,91 @@ def test_reference_gets_full_marks_in_the_sandbox_and_no_sandbox_warns(tmp_path:
     assert cli.returncode == 0, cli.stderr
     assert "warning: graded WITHOUT a sandbox (--no-sandbox): student code could read or change files" in cli.stdout
     assert "29/29" in cli.stdout
+
+
+HOLD = "\nimport time\ntime.sleep(20)\nprint('held')"
+"""After filling: hold on to it (the notebook would carry on, its files kept)."""
+SPACE_USED = """
+import os
+def used(path):
+    fs = os.statvfs(path)
+    return (fs.f_blocks - fs.f_bfree) * fs.f_frsize, fs.f_files - fs.f_ffree
+print(used("/tmp"), used("."), sorted(os.listdir("/tmp")), sorted(os.listdir(".")))
+"""
+
+
+@pytest.mark.parametrize(
+    ("attack", "what", "setting"),
+    [(FILL_TMP, "/tmp", "c.Grader.tmp_mb"), (FILL_THE_FOLDER, "its folder", "workdir_mb")],
+)
+def test_a_job_that_fills_tmp_or_its_folder_is_stopped_and_its_files_go(
+    small_zygote: Zygote, attack: str, what: str, setting: str
+) -> None:
+    """The kernel refuses what does not fit (32 MiB here), and the zygote stops the job as soon as it sees the space
+    full, well before it would have finished holding it; the next job finds /tmp and its folder empty."""
+    result = small_zygote.run(notebook(attack + HOLD), {}, SMALL_LIMITS)
+    assert result.status == "disk" and f"filled {what} (32 MiB" in result.message, result
+    assert setting in result.message and result.seconds < 15, result
+    used = run(small_zygote, SPACE_USED, SMALL_LIMITS, files={"data.csv": b"1,2"})
+    scratch = Path(small_zygote.scratch_dir)
+    in_tmp = [p.name for p in (scratch, *scratch.parents) if p.parent == Path("/tmp")]  # the scratch's mount point
+    expected = f"(0, {1 + len(in_tmp)}) (4096, 2) {in_tmp} ['data.csv']"  # tmpfs roots, one small file
+    assert used.strip().endswith(expected), used
+
+
+def test_a_million_empty_files_count(small_zygote: Zygote) -> None:
+    """Empty files take no data blocks, but each costs the kernel about 1 KiB: they count, at that rate."""
+    files = "import os\nfor i in range(1_000_000):\n    open(f'/tmp/{i}', 'w').close()"
+    result = small_zygote.run(notebook(files), {}, SMALL_LIMITS)
+    assert result.status == "disk" and "filled /tmp" in result.message, result
+
+
+def test_files_in_tmp_count_as_memory(zygote: Zygote) -> None:
+    """/tmp is memory: what a job keeps there counts into its memory limit with what its processes hold (the
+    limit allows the child a reserve of watchdog.RESERVE_BYTES besides: 320 MB is past both)."""
+    limits = Limits(cell_timeout=20, notebook_timeout=30, memory_mb=150)
+    keep = "for i in range(16):\n    open(f'/tmp/{i}', 'wb').write(b'x' * 20_000_000)"
+    result = zygote.run(notebook(keep + HOLD), {}, limits)
+    assert result.status == "memory" and "its files in /tmp and its folder included" in result.message, result
+
+
+def test_a_submission_larger_than_its_folder_is_not_run(small_zygote: Zygote) -> None:
+    result = small_zygote.run(notebook("print('ran')"), {"data.bin": b"x" * 40_000_000}, SMALL_LIMITS)
+    assert result.status == "disk" and "do not fit in the notebook's folder" in result.message, result
+    assert run(small_zygote, "import os\nprint(os.listdir('.'))", SMALL_LIMITS).strip() == "[]"
+
+
+def test_memory_no_watchdog_sees_cannot_be_made(zygote: Zygote) -> None:
+    """memfd_create and System V shared memory would hold memory in no process's resident size and on no file
+    system of the job: they are refused, in the job's process and in those it starts."""
+    out = run(
+        zygote,
+        """
+        import ctypes, os, subprocess, sys
+        def attempt(call):
+            try:
+                call()
+                return "made"
+            except OSError as exc:
+                return exc.errno
+        libc = ctypes.CDLL(None, use_errno=True)
+        print(attempt(lambda: os.memfd_create("hog")), libc.shmget(0, 1 << 20, 0o1600), ctypes.get_errno())
+        child = "import os\\ntry:\\n    os.memfd_create('hog')\\nexcept OSError as exc:\\n    print(exc.errno)"
+        print(subprocess.run([sys.executable, "-c", child], capture_output=True, text=True).stdout.strip())
+        """,
+    )
+    assert out.split() == ["38", "-1", "38", "38"], out
+
+
+def test_without_the_sandbox_the_folder_is_measured(tmp_path: Path) -> None:
+    """No sandbox: the job's folder is on disk, walked every 0.2 s and bounded the same; temporary files go there."""
+    unsandboxed = new_zygote(zygote_spec(None))
+    try:
+        temp = run(
+            unsandboxed, "import os, tempfile\nprint(tempfile.gettempdir() == os.path.join(os.getcwd(), '.tmp'))"
+        )
+        assert temp.strip() == "True"
+        result = unsandboxed.run(notebook(FILL_THE_FOLDER + HOLD), {}, SMALL_LIMITS)
+        assert result.status == "disk" and "filled its folder (32 MiB, c.Grader.workdir_mb)" in result.message, result
+    finally:
+        dispose(unsandboxed)

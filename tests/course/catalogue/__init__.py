@@ -36,6 +36,10 @@ class Case:
     """The key in ``misconceptions.MISCONCEPTIONS`` whose line each failing cell's message must contain."""
     family: str = ""
     """The kind of mistake or of rewriting, for reports."""
+    collateral: frozenset[str] = frozenset()
+    """Later test cells that lose points too, because their own visible asserts call the mistaken function (as
+    under stock nbgrader): the grader's check there passes (the reference stands in after the function's own
+    checks), so they name no misconception. Only the whole notebook's score shows them."""
 
     @property
     def student(self) -> str:
@@ -64,8 +68,11 @@ class Catalogue:
         loses: Iterable[str],
         misconception: str,
         family: str,
+        collateral: Iterable[str] = (),
     ) -> None:
-        self.cases.append(Case(name, notebook, dict(answers), frozenset(loses), misconception, family))
+        self.cases.append(
+            Case(name, notebook, dict(answers), frozenset(loses), misconception, family, frozenset(collateral))
+        )
 
     def correct(self, name: str, notebook: str, answers: Mapping[str, str], *, family: str) -> None:
         self.cases.append(Case(name, notebook, dict(answers), family=family))

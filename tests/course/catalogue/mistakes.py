@@ -77,6 +77,7 @@ _.mistake(
         )
     },
     loses={DIRECTIONS, VALUES},
+    collateral={PRINTS_FIRST},
     misconception="direction_reversed",
     family="direction rule",
 )
@@ -92,6 +93,7 @@ _.mistake(
         )
     },
     loses={DIRECTIONS, VALUES},
+    collateral={PRINTS_FIRST},
     misconception="sign_of_rounded_value",
     family="direction rule",
 )
@@ -116,6 +118,7 @@ _.mistake(
     T1,
     {"gradient_sentences": sentences(RIGHT_ADVICE, g="float(params[i])")},
     loses={DIRECTIONS, VALUES},
+    collateral={PRINTS_FIRST},
     misconception="parameter_not_gradient",
     family="direction rule",
 )
@@ -146,6 +149,7 @@ _.mistake(
     T1,
     {"gradient_sentences": sentences(RIGHT_ADVICE, value="{g:.2f}")},
     loses={VALUES},
+    collateral={PRINTS_FIRST},
     misconception="two_decimals",
     family="formatting",
 )
@@ -154,6 +158,7 @@ _.mistake(
     T1,
     {"gradient_sentences": sentences(RIGHT_ADVICE, value="{g}", g="params.grad[i].item()")},
     loses={VALUES},
+    collateral={PRINTS_FIRST},
     misconception="unformatted_float",
     family="formatting",
 )
@@ -172,6 +177,7 @@ def gradient_sentences(params):
 """
     },
     loses={VALUES},
+    collateral={PRINTS_FIRST},
     misconception="tensor_in_sentence",
     family="formatting",
 )
@@ -180,6 +186,7 @@ _.mistake(
     T1,
     {"gradient_sentences": sentences(RIGHT_ADVICE, value="{g:.1}")},
     loses={VALUES},
+    collateral={PRINTS_FIRST},
     misconception="significant_digits",
     family="formatting",
 )
@@ -188,6 +195,7 @@ _.mistake(
     T1,
     {"gradient_sentences": sentences(RIGHT_ADVICE, value="{abs(g):.1f}")},
     loses={VALUES},
+    collateral={PRINTS_FIRST},
     misconception="sign_dropped",
     family="formatting",
 )
@@ -196,6 +204,7 @@ _.mistake(
     T1,
     {"gradient_sentences": sentences(RIGHT_ADVICE, value="{int(g * 10) / 10}")},
     loses={VALUES},
+    collateral={PRINTS_FIRST},
     misconception="truncated",
     family="formatting",
 )
@@ -204,6 +213,7 @@ _.mistake(
     T1,
     {"gradient_sentences": sentences(RIGHT_ADVICE, index="{i + 1}")},
     loses={VALUES},
+    collateral={PRINTS_FIRST},
     misconception="index_from_one",
     family="formatting",
 )
@@ -222,6 +232,7 @@ def gradient_sentences(params):
 """
     },
     loses={DIRECTIONS, VALUES},
+    collateral={PRINTS_FIRST},
     misconception="not_a_list",
     family="formatting",
 )
@@ -610,6 +621,7 @@ _.mistake(
         )
     },
     loses={RELU_SUM, RELU_SHAPE},
+    collateral={RELU_CURVE, RELU_SCATTER},
     misconception="reduce_max",
     family="ReLU composition",
 )
@@ -852,6 +864,7 @@ _.mistake(
     T2,
     {"linear_swap": swap(linear="torch.clip(m * x + b, 0.0)")},
     loses={LINEAR},
+    collateral={TRIPLE_LINEAR},
     misconception="linear_clipped",
     family="linear swap halfway",
 )

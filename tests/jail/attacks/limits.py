@@ -1,4 +1,4 @@
-"""Attacks on the grader's resources: time, processes, memory and output.
+"""Attacks on the grader's resources: time, processes, memory, file space and output.
 
 Under stock nbgrader each of these stalls or crashes the grading of the whole class (or the
 machine). Here each must be stopped by its limit, cost only its own notebook, and leave the run
@@ -63,6 +63,22 @@ for _ in range(3):
         os._exit(0)
 time.sleep(4)  # the notebook's own process carries on, with 1.35 GB more in use beside it
 """
+
+FILL_TMP = """
+import time
+
+_chunk = b"\\x01" * 40_000_000  # under the 50 MB per-file limit
+for _i in range(25):  # 1 GB in all (the tests' bounds are 64 MiB)
+    try:
+        with open(f"/tmp/hog{_i}.bin", "wb") as _file:
+            _file.write(_chunk)
+    except OSError:
+        pass  # full: keep what fit, and carry on
+time.sleep(4)  # hold it while the notebook goes on
+"""
+
+FILL_THE_FOLDER = FILL_TMP.replace("/tmp/hog", "hog")
+"""The same into the notebook's own folder (which was on the grading machine's disk)."""
 
 FLOOD_OUTPUT = """
 import sys
@@ -136,6 +152,22 @@ ATTACKS = [
         "reference",
         frozenset({Status.ERROR}),
         ("memory",),
+    ),
+    Attack(
+        "fills_tmp",
+        "writes 1 GB into /tmp in 40 MB files and holds it: tmpfs memory that no process's resident size shows",
+        Submission(answers=after_task2(FILL_TMP)),
+        "reference",
+        frozenset({Status.DISK}),
+        ("filled /tmp",),
+    ),
+    Attack(
+        "fills_its_folder",
+        "writes 1 GB into its own folder in 40 MB files (each under the per-file limit) and holds it",
+        Submission(answers=after_task2(FILL_THE_FOLDER)),
+        "reference",
+        frozenset({Status.DISK}),
+        ("filled its folder",),
     ),
     Attack(
         "floods_output",
