@@ -17,7 +17,7 @@ c.Autograde.autograde_preprocessors = [
     "autograder.checks.messages.ShowVerdicts",  # a failing verdict's message goes first in its cell's outputs
     "autograder.plugins.scoring.BatchedSaveAutoGrades",  # in place of SaveAutoGrades: checked cells score by verdict
     "nbgrader.preprocessors.AssignLatePenalties",
-    "nbgrader.preprocessors.CheckCellMetadata",
+    "autograder.plugins.cells.CheckCellMetadata",  # a wrong schema version fails this student, not the run
 ]
 c.GenerateFeedback.preprocessors = [
     "autograder.reports.feedback.FeedbackGrades",  # GetGrades, plus a note on answers not graded yet
@@ -29,10 +29,10 @@ c.Autograde.exporter_class = "autograder.plugins.intake.IntakeFirst"  # links, F
 c.Autograde.sanitize_preprocessors = [
     "autograder.engine.intake.PlainFilesOnly",  # a submission with links or special files is not graded
     "nbgrader.preprocessors.ClearOutput",
-    "nbgrader.preprocessors.DeduplicateIds",
+    "autograder.plugins.cells.DeduplicateIds",  # copies of a grade id become plain cells
     "nbgrader.preprocessors.OverwriteKernelspec",
     "nbgrader.preprocessors.OverwriteCells",
-    "nbgrader.preprocessors.CheckCellMetadata",
+    "autograder.plugins.cells.CheckCellMetadata",  # a wrong schema version fails this student, not the run
 ]
 # Every HTML page nbgrader renders from a submission (the formgrader's views, generate_feedback) shows student
 # content inert: no script, handler, frame, form or remote style survives; plots, tables and math do.

@@ -27,7 +27,7 @@ AUTOGRADE_PREPROCESSORS = [
     "autograder.checks.messages.ShowVerdicts",
     SAVE_GRADES,
     "nbgrader.preprocessors.AssignLatePenalties",
-    "nbgrader.preprocessors.CheckCellMetadata",
+    "autograder.plugins.cells.CheckCellMetadata",  # a wrong schema version fails this student, not the run
 ]
 """nbgrader's own ``Autograde.autograde_preprocessors``, with our two steps in place of ``Execute`` and
 ``SaveAutoGrades`` (and the grader's messages shown before scoring): what ``autograder grade`` uses when the

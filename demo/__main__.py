@@ -7,7 +7,7 @@ from pathlib import Path
 
 from autograder.cli import main
 from autograder.samples import build_cohort
-from demo.cohort import SAMPLE_COHORT
+from demo.cohort import SAMPLE_COHORT, SIMILARITY_PAIRS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -16,8 +16,9 @@ def run() -> int:
     status = main(["--course", str(ROOT), "release", "week3"])
     if status:
         return status
-    build_cohort(SAMPLE_COHORT, course_root=ROOT, assignment="week3")
-    print(f"built {len(SAMPLE_COHORT)} sample submissions in {ROOT / 'submitted'}")
+    cohort = SAMPLE_COHORT + SIMILARITY_PAIRS  # the pairs: a copy the cohort report must find, and one it must not
+    build_cohort(cohort, course_root=ROOT, assignment="week3")
+    print(f"built {len(cohort)} sample submissions in {ROOT / 'submitted'}")
     status = main(["--course", str(ROOT), "grade", "week3", "--force"])
     if status:
         return status
@@ -29,7 +30,7 @@ def report() -> int:
     status = main(["--course", str(ROOT), "report", "week3"])
     if not status:
         print(f"cohort report: {(ROOT / 'reports' / 'week3' / 'index.html').as_uri()}")
-        print(f"grade exports: {ROOT / 'reports' / 'week3'} (grades.csv, canvas.csv)")
+        print(f"grade exports: {ROOT / 'reports' / 'week3'} (grades.csv, canvas.csv, similarity.csv)")
         print(f"feedback pages for students: {ROOT / 'feedback'}/STUDENT/week3/*.html")
     return status
 

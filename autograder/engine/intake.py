@@ -261,11 +261,8 @@ def one_line(text: str) -> str:
     return " ".join(text.split())[:300]
 
 
-def read_notebook(name: str, data: bytes, *, max_json_depth: int, max_cells: int) -> Any:
-    """The notebook in ``data``, after checking its nesting and cell count from its bytes (no parse).
-
-    Raises :class:`OverLimit` over a limit, ``ValueError`` if it is not an nbformat 4 notebook.
-    """
+def check_shape(name: str, data: bytes, *, max_json_depth: int, max_cells: int) -> None:
+    """Raise :class:`OverLimit` if the notebook JSON in ``data`` is nested too deep or has too many cells."""
     depth, cells = json_shape(data)
     if depth > max_json_depth:
         raise OverLimit(
@@ -273,6 +270,14 @@ def read_notebook(name: str, data: bytes, *, max_json_depth: int, max_cells: int
         )
     if cells > max_cells:
         raise OverLimit(f"{name} has {cells} cells, over the limit of {max_cells} (c.Grader.max_cells)")
+
+
+def read_notebook(name: str, data: bytes, *, max_json_depth: int, max_cells: int) -> Any:
+    """The notebook in ``data``, after checking its nesting and cell count from its bytes (no parse).
+
+    Raises :class:`OverLimit` over a limit, ``ValueError`` if it is not an nbformat 4 notebook.
+    """
+    check_shape(name, data, max_json_depth=max_json_depth, max_cells=max_cells)
     raw = json.loads(data)
     if not isinstance(raw, dict) or raw.get("nbformat") != 4 or not isinstance(raw.get("cells"), list):
         raise ValueError("not an nbformat 4 notebook")

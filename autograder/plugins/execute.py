@@ -35,7 +35,8 @@ from traitlets.config import Config
 from autograder import settings
 from autograder.course import Course
 from autograder.engine import seeds
-from autograder.engine.finalize import executed_notebook, judge_run
+from autograder.engine.finalize import executed_notebook, judge_run, not_run
+from autograder.engine.intake import OverLimit, check_shape
 from autograder.engine.prepare import submission_files, take
 from autograder.engine.results import RECORD_NAME
 from autograder.engine.runners import ZygotePool, run_notebook
@@ -112,8 +113,20 @@ class SandboxedExecute(Execute):  # type: ignore[misc]
         sandbox = Sandbox.from_settings(grader) if grader.sandbox else None
         spec = ZygoteSpec.from_settings(grader, course.root, sandbox)
         folder = Path(resources.get("metadata", {}).get("path") or os.getcwd())
-        files = folder_files(course, folder, name)
         sanitized = nbformat.from_dict(copy.deepcopy(nb))
+        try:  # the limits autograder grade checks on the file; nbgrader has parsed it already
+            check_shape(
+                f"{name}.ipynb",
+                nbformat.writes(nb).encode(),
+                max_json_depth=grader.max_json_depth,
+                max_cells=grader.max_cells,
+            )
+        except OverLimit as exc:
+            self.log.warning("%s/%s: %s: it was not run", info["student"], assignment, exc)
+            if plan is not None:
+                resources["verdicts"] = plan.judge(name, None)
+            return not_run(sanitized, f"{exc}: it was not run"), resources
+        files = folder_files(course, folder, name)
         with POOLS.get(spec).zygote() as zygote:
             run = run_notebook(zygote, sanitized, files, limits, plan.probes(name) if plan else [])
         executed, failure = executed_notebook(name, sanitized, run)

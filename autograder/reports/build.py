@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 from autograder.course import Course
-from autograder.reports import exports, feedback, page
+from autograder.reports import exports, feedback, page, similarity
 from autograder.reports.model import load_cohort
 
 log = logging.getLogger(__name__)
@@ -17,7 +17,8 @@ def reports_dir(course: Course, assignment: str) -> Path:
 
 
 def write_reports(course: Course, assignment: str) -> list[Path]:
-    """Write the feedback pages, ``grades.csv``, ``canvas.csv`` and ``index.html``; return their paths."""
+    """Write the feedback pages, ``grades.csv``, ``canvas.csv``, ``similarity.csv`` and ``index.html``;
+    return their paths."""
     cohort = load_cohort(course, assignment)
     outdir = reports_dir(course, assignment)
     outdir.mkdir(parents=True, exist_ok=True)
@@ -29,5 +30,7 @@ def write_reports(course: Course, assignment: str) -> list[Path]:
     written = [page for outcome in outcomes for page in outcome.pages]
     written.append(exports.write_grades(course, assignment, cohort=cohort))
     written.append(exports.write_canvas_csv(cohort, outdir / "canvas.csv", course.config))
-    written.append(page.write_index(cohort, outdir / "index.html", outcomes))
+    similar = similarity.find_similar(course, assignment, graded)
+    written.append(similarity.write_similarity_csv(similar, outdir / similarity.SIMILARITY_CSV))
+    written.append(page.write_index(cohort, outdir / "index.html", outcomes, similar))
     return written

@@ -33,6 +33,7 @@ from autograder.reports.feedback import FeedbackOutcome
 from autograder.reports.model import Cohort, passed
 from autograder.reports.page_template import TEMPLATE
 from autograder.reports.sanitize import CSP_META
+from autograder.reports.similarity import SimilarityReport
 
 # Failure messages are grouped after replacing each number with "#" (a run of numbers,
 # as in a printed list, becomes "#, …"), so "it was 1.4628" and "it was 1.5" count as one
@@ -219,20 +220,32 @@ def percent(value: float | None) -> str:
     return NO_VALUE if value is None else f"{100 * value:.0f}%"
 
 
-def render(summary: dict[str, Any], feedback_links: dict[str, list[tuple[str, str]]], images: dict[str, str]) -> str:
+def render(
+    summary: dict[str, Any],
+    feedback_links: dict[str, list[tuple[str, str]]],
+    images: dict[str, str],
+    similar: SimilarityReport | None = None,
+) -> str:
+    """The page; ``similar`` adds the section on similar submissions (its code is already escaped markup)."""
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     env.filters["number"] = number
     env.filters["percent"] = percent
     page = env.from_string(TEMPLATE)
-    html = page.render(s=summary, links=feedback_links, images=images, data=Markup(json_for_html(summary)))
+    data = Markup(json_for_html(summary))
+    html = page.render(s=summary, links=feedback_links, images=images, sim=similar, data=data)
     return html.replace("<head>", "<head>\n" + CSP_META, 1)  # first in <head>: it covers all that follows
 
 
-def write_index(cohort: Cohort, path: Path, outcomes: Sequence[FeedbackOutcome]) -> Path:
-    """Write the report page (atomically) and return its path."""
+def write_index(
+    cohort: Cohort, path: Path, outcomes: Sequence[FeedbackOutcome], similar: SimilarityReport | None = None
+) -> Path:
+    """Write the report page (atomically) and return its path; with ``similar``, its section and JSON too."""
     summary = summarise(cohort)
     links = {o.student: [(p.stem, os.path.relpath(p, path.parent)) for p in o.pages] for o in outcomes if o.pages}
-    html = render(summary, links, plots(summary))
+    images = plots(summary)
+    if similar is not None:
+        summary["similarity"] = similar.summary()
+    html = render(summary, links, images, similar)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(html, encoding="utf-8")

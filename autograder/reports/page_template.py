@@ -24,6 +24,9 @@ th { background: #f4f4f4; } td.num { text-align: right; font-variant-numeric: ta
 img { max-width: 100%; display: block; margin: 0.6em 0; }
 .message { font-family: ui-monospace, monospace; font-size: 0.86em; }
 .muted { color: #777; }
+.side-by-side { display: grid; grid-template-columns: 1fr 1fr; gap: 1em; }
+.side-by-side pre { overflow-x: auto; background: #f8f8f8; padding: 0.5em; font-size: 0.84em; margin: 0.2em 0; }
+mark { background: #ffd966; }
 </style>
 </head>
 <body>
@@ -35,8 +38,9 @@ img { max-width: 100%; display: block; margin: 0.6em 0; }
 <span>median <b>{{ s.score_stats.median | number }}</b></span>
 <span><b>{{ s.attention | length }}</b> need attention</span>
 </p>
-<p>Exports: <a href="grades.csv">grades.csv</a> (points per task) and <a href="canvas.csv">canvas.csv</a>
-(for Canvas: Grades &rsaquo; Import).</p>
+<p>Exports: <a href="grades.csv">grades.csv</a> (points per task), <a href="canvas.csv">canvas.csv</a>
+(for Canvas: Grades &rsaquo; Import){% if sim %} and <a href="similarity.csv">similarity.csv</a>
+(similar submissions){% endif %}.</p>
 
 <h2 id="attention">Submissions that need attention</h2>
 {% if s.attention %}
@@ -103,6 +107,46 @@ The {{ s.misconceptions | length }} most frequent of {{ s.misconceptions_total }
 {% endfor %}
 </table>
 {% else %}<p>No check failed.</p>{% endif %}
+
+{% if sim %}
+<h2 id="similarity">Similar submissions</h2>
+<p class="muted">Pairs whose own code in the solution cells (what is left after the released notebooks{{
+" and the reference answers" if sim.settings.reference_is_boilerplate }}) is alike, by copydetect's
+fingerprints: names and order do not matter. Score: the larger share of one student's own code found in the
+other's; listed from {{ sim.settings.threshold | percent }} with {{ sim.settings.min_matched_tokens }} tokens
+or more in common. A place to look, not a verdict; no grade depends on it. {{ sim.compared | length }}
+submissions compared on {% for t in sim.tasks %}<code>{{ t.key }}</code>{{ ", " if not loop.last }}{% endfor %}.
+{% if sim.left_out %}Left out, too short to tell (reference under {{ sim.min_task_tokens }} tokens):
+{% for t in sim.left_out %}<code>{{ t.key }}</code>{{ ", " if not loop.last }}{% endfor %}.{% endif %}</p>
+{% if sim.pairs %}
+{% if sim.pairs | length > sim.settings.shown %}<p>The {{ sim.settings.shown }} highest of
+{{ sim.pairs | length }} pairs (all are in similarity.csv).</p>{% endif %}
+<table>
+<tr><th>rank</th><th>students</th><th>score</th><th>shares</th><th>tokens in common</th><th>cells</th></tr>
+{% for p in sim.pairs[:sim.settings.shown] %}
+<tr data-similar-rank="{{ loop.index }}" data-similar-score="{{ '%.3f' | format(p.score) }}">
+<td class="num">{{ loop.index }}</td>
+<td><a href="#pair-{{ loop.index }}">{{ p.student_a }} &amp; {{ p.student_b }}</a></td>
+<td class="num">{{ p.score | percent }}</td>
+<td class="num">{{ p.shares[0] | percent }} / {{ p.shares[1] | percent }}</td>
+<td class="num">{{ p.matched_tokens }}</td><td>{% for c in p.cells %}<code>{{ c.key }}</code>{{ ", " if not loop.last }}
+{%- endfor %}</td></tr>
+{% endfor %}
+</table>
+{% for p in sim.pairs[:sim.settings.shown] %}
+<details id="pair-{{ loop.index }}"><summary>{{ loop.index }}. {{ p.student_a }} &amp; {{ p.student_b }}:
+{{ p.score | percent }}</summary>
+{% for c in p.cells %}
+<p><code>{{ c.key }}</code></p>
+<div class="side-by-side">
+<div><b>{{ p.student_a }}</b><pre class="similar-code">{{ c.code_a }}</pre></div>
+<div><b>{{ p.student_b }}</b><pre class="similar-code">{{ c.code_b }}</pre></div>
+</div>
+{% endfor %}
+</details>
+{% endfor %}
+{% else %}<p>No pair reaches the threshold.</p>{% endif %}
+{% endif %}
 
 <h2 id="timing">Grading time</h2>
 <img id="plot-seconds" alt="histogram of grading times" src="{{ images.seconds }}">

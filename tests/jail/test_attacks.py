@@ -1,7 +1,9 @@
 """No attack in the corpus (tests/jail/attacks) raises its own grade or touches anything else.
 
 One sandboxed grading run takes every attack, every baseline (the same submissions without the
-attacks) and the two honest students; a second, clean run grades only the baselines. Each attack's
+attacks) and the two honest students; a second, clean run grades only the baselines; a third
+grades the attacked cohort again with ``nbgrader autograde`` and the course's config (our
+preprocessors in nbgrader's own command), which must give every student the same total. Each attack's
 test then checks that it scored no more than its baseline, on any cell; that it got one of its
 expected outcomes; and that everything else is as if it had not been there: the other students'
 grades are those of the clean run, no submitted or source file changed, and the gradebook is whole
@@ -17,6 +19,7 @@ import contextlib
 import csv
 import hashlib
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -32,8 +35,9 @@ from nbgrader.api import Gradebook, MissingEntry
 from autograder import notebooks
 from autograder.course import Course
 from autograder.engine import gradebook
-from autograder.engine.results import RECORD_NAME, SubmissionResult, read_record
+from autograder.engine.results import RECORD_NAME, Status, SubmissionResult, read_record
 from autograder.engine.sandbox import sandbox_available
+from autograder.engine.seeds import SECRETS_DIR, inputs_seed
 from autograder.reports.exports import write_canvas_csv, write_grades_csv
 from autograder.reports.model import load_cohort
 from autograder.reports.sanitize import FORMULA_START, NUMBER, TAGS
@@ -54,8 +58,6 @@ c.Grader.notebook_timeout = 30
 c.Grader.memory_mb = 800
 c.Grader.processes = 24
 """
-SEED = 20240611
-"""The grader's check inputs are drawn from this seed in both runs, so the same submission is judged the same."""
 STALLED_AFTER = 90.0
 """Seconds without a new grading record after which a run counts as stuck and is killed."""
 MOST_SECONDS = 600.0
@@ -143,7 +145,7 @@ def grade_watched(course: Course, students: list[str]) -> Run:
     log = course.root / "grading.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "autograder", "grade", ASSIGNMENT, "--workers", "2", "--seed", str(SEED)],
+            [sys.executable, "-m", "autograder", "grade", ASSIGNMENT, "--workers", "2"],
             cwd=course.root,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -166,6 +168,10 @@ def grade_watched(course: Course, students: list[str]) -> Run:
     return run
 
 
+def refused(record: SubmissionResult) -> bool:
+    return record.status is Status.ERROR and not record.checks
+
+
 def gradebook_problems(run: Run) -> list[str]:
     """What is wrong with the gradebook: damage, foreign objects, missing or extra rows, disagreement with records."""
     problems = []
@@ -177,7 +183,8 @@ def gradebook_problems(run: Run) -> list[str]:
         foreign = db.execute("SELECT type, name FROM sqlite_master WHERE type IN ('trigger', 'view')").fetchall()
         if foreign:
             problems.append(f"the gradebook has objects nbgrader never made: {foreign}")
-    graded = {s for s, record in run.records.items() if record is not None}
+    # a submission refused as a whole (timestamp.txt not a plain file) has a record, no checks and no gradebook entry
+    graded = {s for s, record in run.records.items() if record is not None and (record.checks or not refused(record))}
     with Gradebook(run.course.gradebook_url()) as gb:
         assignment = gb.find_assignment(ASSIGNMENT)
         cells = sum(len(nb.grade_cells) for nb in assignment.notebooks)
@@ -230,6 +237,21 @@ def others_problems(attacked: Run, clean: Run) -> list[str]:
     return problems
 
 
+def share_secret(course: Course, into: Course) -> None:
+    """The same secret in both courses: the grader draws the same check inputs, so the same submission is judged
+    the same."""
+    shutil.copytree(course.root / SECRETS_DIR, into.root / SECRETS_DIR, dirs_exist_ok=True)
+
+
+def attacked_course(folder: Path) -> tuple[Course, dict[str, Submission]]:
+    """A released course with every attack, every baseline and the honest students submitted."""
+    baselines = {baseline_student(key): submission for key, submission in BASELINES.items()}
+    course = released_course(folder, extra_config=CONFIG)
+    students = {**baselines, **{attack.name: attack.submission for attack in ATTACKS}}
+    build(course, students)
+    return course, students
+
+
 @pytest.fixture(scope="module")
 def attack_run(tmp_path_factory: pytest.TempPathFactory) -> AttackRun:
     reason = sandbox_available()
@@ -238,12 +260,12 @@ def attack_run(tmp_path_factory: pytest.TempPathFactory) -> AttackRun:
     baselines = {baseline_student(key): submission for key, submission in BASELINES.items()}
 
     clean = released_course(tmp_path_factory.mktemp("clean"), extra_config=CONFIG)
+    inputs_seed(clean, ASSIGNMENT)  # writes the secret
     build(clean, baselines)
     clean_run = grade_watched(clean, list(baselines))
 
-    course = released_course(tmp_path_factory.mktemp("attacked"), extra_config=CONFIG)
-    students = {**baselines, **{attack.name: attack.submission for attack in ATTACKS}}
-    build(course, students)
+    course, students = attacked_course(tmp_path_factory.mktemp("attacked"))
+    share_secret(clean, course)
     before = fingerprint(course.root, "submitted", "source")
     attacked = grade_watched(course, sorted(students))
     after = fingerprint(course.root, "submitted", "source")
@@ -323,3 +345,84 @@ def test_no_exported_cell_is_a_formula(attack_run: AttackRun, tmp_path: Path) ->
     cells = [cell for row in rows for cell in row]
     assert "'" + pages.FORMULA_ID in cells
     assert not [c for c in cells if c.lstrip(" \n").startswith(FORMULA_START) and not NUMBER.fullmatch(c)]
+
+
+@dataclass
+class NbgraderRun:
+    """``nbgrader autograde`` with the course's config on the attacked cohort: each student's total (None: not in the
+    gradebook) and the grading records it wrote (for the submissions it refused)."""
+
+    totals: dict[str, float | None]
+    records: dict[str, SubmissionResult | None]
+    failure: str = ""
+
+
+def gradebook_totals(course: Course, students: list[str]) -> dict[str, float | None]:
+    totals: dict[str, float | None] = {}
+    with Gradebook(course.gradebook_url()) as gb:
+        for student in students:
+            try:
+                totals[student] = gb.find_submission(ASSIGNMENT, student).score
+            except MissingEntry:
+                totals[student] = None
+    return totals
+
+
+@pytest.fixture(scope="module")
+def nbgrader_run(attack_run: AttackRun, tmp_path_factory: pytest.TempPathFactory) -> NbgraderRun:
+    course, students = attacked_course(tmp_path_factory.mktemp("nbgrader"))
+    share_secret(attack_run.clean.course, course)
+    nbgrader = Path(sys.executable).with_name("nbgrader")
+    log = course.root / "nbgrader.log"
+    failure = ""
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [str(nbgrader), "autograde", ASSIGNMENT],
+            cwd=course.root,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=dict(os.environ, PYTHONPATH=str(ROOT)),
+            start_new_session=True,
+        )
+        try:
+            proc.wait(timeout=MOST_SECONDS)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            failure = f"nbgrader autograde took over {MOST_SECONDS:g} s and was killed"
+    # nbgrader autograde exits 1 when any submission failed (an attack's old metadata, a refused one): expected here
+    names = sorted(students)
+    records = {s: read_record(course.root / "autograded" / s / ASSIGNMENT) for s in names}
+    return NbgraderRun(gradebook_totals(course, names), records, failure)
+
+
+def test_nbgrader_autograde_scores_every_student_as_autograder_grade(
+    attack_run: AttackRun, nbgrader_run: NbgraderRun
+) -> None:
+    """One pipeline: nbgrader's own command, with the course's config, gives every attack and every honest student
+    the total ``autograder grade`` gives. One deliberate difference: a submission that the intake refuses an entry
+    of (a link, a FIFO, a socket, a device) is ``error`` on both, but nbgrader's command cannot grade the rest of it
+    (nbgrader's copy of the folder would follow the link or read the FIFO before any step of ours), so it is not
+    graded there at all (no score: 0), where ``autograder grade`` grades the rest."""
+    assert not nbgrader_run.failure, nbgrader_run.failure
+    baseline_of = {a.name: baseline_student(a.baseline) for a in ATTACKS}
+    differ, refused = [], []
+    for student, total in nbgrader_run.totals.items():
+        ours = attack_run.attacked.records[student]
+        record = nbgrader_run.records[student]
+        if total is None and record is not None and record.status is Status.ERROR and "was refused" in record.message:
+            refused.append(student)
+            assert ours is not None and ours.status is Status.ERROR, f"{student}: refused by nbgrader's path only"
+            continue
+        if Status.TIMEOUT in {r.status for r in (ours, record) if r is not None}:
+            # stopped by a wall-clock limit: where it stopped depends on the machine's load at the time, so the two
+            # runs may cut it at different cells; neither may score above the same submission without the attack
+            base = attack_run.clean.records.get(baseline_of.get(student, student))
+            assert base is not None
+            assert (total or 0) <= base.auto_score and (ours is None or ours.auto_score <= base.auto_score), student
+            continue
+        if ours is None or total != ours.auto_score:
+            differ.append(f"{student}: nbgrader autograde {total}, autograder grade {ours and ours.auto_score}")
+    assert differ == [], "\n".join(differ)
+    planted = {a.name for a in ATTACKS if a.submission.plant is not None and a.outcomes == {Status.ERROR}}
+    assert set(refused) == planted

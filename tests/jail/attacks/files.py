@@ -64,6 +64,11 @@ def fifo(folder: Path, course_root: Path) -> None:
     os.mkfifo(folder / "points.csv")
 
 
+def fifo_timestamp(folder: Path, course_root: Path) -> None:
+    (folder / "timestamp.txt").unlink(missing_ok=True)
+    os.mkfifo(folder / "timestamp.txt")
+
+
 def unix_socket(folder: Path, course_root: Path) -> None:
     here = Path.cwd()
     os.chdir(folder)  # socket paths are limited to about 100 bytes: bind a relative one
@@ -137,6 +142,14 @@ ATTACKS = [
         "reference",
         REFUSED,
         ("points.csv was refused: it is a FIFO",),
+    ),
+    Attack(
+        "fifo_timestamp",
+        "timestamp.txt is a FIFO: nbgrader reads it before any step runs, and would wait forever",
+        Submission(plant=fifo_timestamp),
+        "reference",
+        REFUSED,
+        ("timestamp.txt cannot be read: it is a FIFO",),
     ),
     Attack(
         "plants_a_socket",
