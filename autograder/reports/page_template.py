@@ -24,7 +24,7 @@ th { background: #f4f4f4; } td.num { text-align: right; font-variant-numeric: ta
 img { max-width: 100%; display: block; margin: 0.6em 0; }
 .message { font-family: ui-monospace, monospace; font-size: 0.86em; }
 .muted { color: #777; }
-.side-by-side { display: grid; grid-template-columns: 1fr 1fr; gap: 1em; }
+.side-by-side { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 1em; }
 .side-by-side pre { overflow-x: auto; background: #f8f8f8; padding: 0.5em; font-size: 0.84em; margin: 0.2em 0; }
 mark { background: #ffd966; }
 </style>
