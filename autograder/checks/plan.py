@@ -62,19 +62,26 @@ class Plan:
     sources: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
     """Each probe's name and source, read once when the run starts."""
     substitutes: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+    """By notebook, then grade id: the reference source of each function the check swaps in. Never in a probe:
+    the grader sends them to the child only once it holds the observations of every earlier check."""
 
     def probes(self, notebook: str) -> list[Probe]:
-        """What the child needs to probe ``notebook``: plain data, in the cells' order."""
+        """What the child needs to probe ``notebook``: plain data, in the cells' order (the names of the functions
+        a probe swaps references in for, never their sources)."""
         found = []
         for gid, check in self.checks.get(notebook, {}).items():
             name, source = self.sources[notebook][gid]
             envelope = {
                 "uses": list(check.uses),
-                "substitute": self.substitutes[notebook][gid],
+                "substitute": sorted(self.substitutes[notebook][gid]),
                 "inputs": self.inputs[notebook][gid],
             }
             found.append(Probe(gid, name, source, envelope))
         return found
+
+    def references(self, notebook: str) -> dict[str, dict[str, str]]:
+        """The reference sources the probes of ``notebook`` swap in, by grade id (only those that swap any in)."""
+        return {gid: dict(subs) for gid, subs in self.substitutes.get(notebook, {}).items() if subs}
 
     def judge(self, notebook: str, observations: Mapping[str, Any] | None) -> dict[str, Verdict]:
         """The verdict of every checked cell of ``notebook`` (a cell never probed fails)."""

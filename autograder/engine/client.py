@@ -9,18 +9,22 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from autograder.jail.probing import ProbeSchedule
 from autograder.jail.protocol import (
     ZYGOTE_MODULE,
+    Ask,
     Limits,
     Probe,
     Ready,
+    References,
     RunRequest,
     RunResult,
+    RunStatus,
     Setup,
     read_frame,
     write_frame,
@@ -73,10 +77,14 @@ class Zygote:
         files: dict[str, bytes],
         limits: Limits,
         probes: Sequence[Probe] = (),
+        references: Mapping[str, Mapping[str, str]] | None = None,
     ) -> RunResult:
         """Execute ``notebook`` in a fresh child, in a temporary folder holding ``files``.
 
-        ``probes`` (see :mod:`autograder.jail.probing`) are run before their graded cells.
+        ``probes`` (see :mod:`autograder.jail.probing`) are run after their graded cells. A probe
+        that swaps references in gets its sources from ``references`` (by grade id) only when it
+        asks, and only after every earlier probe's observation is here and kept (see
+        :mod:`autograder.jail.relay`).
         """
         if self.proc is None or self.proc.poll() is not None:
             self.start()
@@ -90,15 +98,36 @@ class Zygote:
             request = RunRequest(secrets.token_hex(8), notebook, str(workdir), limits, list(probes))
             try:
                 write_frame(self.proc.stdin, request.to_frame())
-                result = RunResult.from_reply(read_frame(self.proc.stdout), request.id)
+                result = self._answer_asks(request, references or {})
             except (OSError, ValueError, TypeError):
                 result = None
             if result is None:  # not this request's reply: this zygote cannot be trusted with the next one
                 self.close()
                 return RunResult.failed("the grading process stopped unexpectedly")
-            return result
+            return checked_reply(request, result)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
+
+    def _answer_asks(self, request: RunRequest, references: Mapping[str, Mapping[str, str]]) -> RunResult | None:
+        """Read frames until the run's result, answering each ask; the result, with the kept observations."""
+        assert self.proc is not None and self.proc.stdin is not None and self.proc.stdout is not None
+        order = [probe.grade_id for probe in request.probes]
+        kept: dict[str, Any] = {}
+        while True:
+            frame = read_frame(self.proc.stdout)
+            ask = Ask.from_frame(frame, request.id) if frame is not None and "ask" in frame else None
+            if ask is None:
+                result = RunResult.from_reply(frame, request.id)
+                if result is not None and result.observations is not None:
+                    later = {gid: seen for gid, seen in result.observations.items() if gid not in kept}
+                    result.observations = later | {gid: seen for gid, seen in kept.items() if seen is not None}
+                return result
+            sources: dict[str, str] = {}
+            if ask.grade_id in order and ask.grade_id not in kept:
+                for gid in order[: order.index(ask.grade_id)]:  # final from now on, whatever comes later
+                    kept.setdefault(gid, ask.observations.get(gid))
+                sources = dict(references.get(ask.grade_id, {}))
+            write_frame(self.proc.stdin, References(sources).to_frame())
 
     def close(self) -> None:
         if self.proc is not None:
@@ -108,3 +137,36 @@ class Zygote:
             self.proc.kill()  # it holds nothing worth a clean shutdown, and torch's takes a second
             self.proc.wait()
             self.proc = None
+
+
+def checked_reply(request: RunRequest, result: RunResult) -> RunResult:
+    """``result``, or a crash if its reply betrays that the notebook's own code wrote it: a code cell that comes
+    back run though the child never said it started it, or no observation of a probe that was due (its cell
+    started, in the grader's order). The child's own words, so a careful forger passes: see the README's threat
+    model."""
+    if result.status is not RunStatus.OK or result.notebook is None:
+        return result
+    cells = request.notebook.get("cells", [])
+    came_back = result.notebook.get("cells", [])
+    started = set(result.started)
+    run = [i for i, cell in enumerate(came_back) if cell.get("cell_type") == "code" and cell.get("execution_count")]
+    problem = ""
+    if any(i not in started for i in run):
+        problem = "cells came back run that it never started"
+    else:
+        schedule = ProbeSchedule([{"grade_id": probe.grade_id} for probe in request.probes])
+        for index in result.started:
+            cell = cells[index] if 0 <= index < len(cells) else {}
+            due = schedule.due(cell.get("metadata", {}).get("nbgrader", {}).get("grade_id"))
+            if due is not None and due["grade_id"] not in (result.observations or {}):
+                problem = f"the grader's check of {due['grade_id']} was due and never reported"
+                break
+    if not problem:
+        return result
+    return RunResult(
+        RunStatus.CRASHED,
+        None,
+        f"the notebook's reply does not match its run ({problem}): it was not graded from it",
+        result.seconds,
+        result.last_cell,
+    )

@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from autograder import notebooks
 from autograder.checks.messages import GRADER_CHECK
 from autograder.course import Course
-from autograder.engine.results import CheckResult, Status, SubmissionResult
+from autograder.engine.results import BY_GRADER, BY_HAND, BY_NOTEBOOK, CheckResult, Status, SubmissionResult
 from autograder.errors import AutograderError
 
 
@@ -121,6 +121,9 @@ def read_submission(
                         message=" ".join(message.split())[:500] if failed else "",
                         misconception=verdict.misconception if verdict is not None else "",
                         suspect=bool(verdict is not None and verdict.suspect),
+                        judged_by=BY_HAND
+                        if grade.cell_type != "code"
+                        else (BY_GRADER if verdict is not None else BY_NOTEBOOK),
                     )
                 )
         return SubmissionResult(

@@ -60,6 +60,8 @@ class Job:
     """Notebooks not to execute: they have no grade cells, so their outputs cannot change a score."""
     probes: dict[str, list[Probe]] = field(default_factory=dict)
     """The grader's probes to run in each notebook (see :mod:`autograder.checks.verdicts`)."""
+    references: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+    """By notebook, then grade id: the reference sources its probes swap in (never sent with the notebook)."""
     timestamp: str | None = None
     """When the student submitted (``timestamp.txt``, ISO 8601 in UTC), if known."""
     refused: list[str] = field(default_factory=list)
@@ -219,6 +221,7 @@ def prepare(
                 job.skip.add(name)
             elif plan is not None:
                 job.probes[name] = plan.probes(name)
+                job.references[name] = plan.references(name)
         except Exception as exc:
             job.problems[name] = f"{name}.ipynb has damaged nbgrader cells (duplicated or altered): {one_line(exc)}"
     job.files = submission_files(taken) | source_files(course, assignment)

@@ -47,6 +47,15 @@ class CheckResult:
     """The misconception the grader's check named (``Likely mistake: ...``), if any."""
     suspect: bool = False
     """The notebook's own test passed where the grader's check failed: it was fooled."""
+    judged_by: str = ""
+    """Where the score came from: :data:`BY_GRADER` (a declared check, judged outside the student's process),
+    :data:`BY_NOTEBOOK` (no declared check: the cell's own outputs, which the student's process wrote, so as
+    tamperable as under stock nbgrader) or :data:`BY_HAND` (a written answer)."""
+
+
+BY_GRADER = "grader"
+BY_NOTEBOOK = "notebook"
+BY_HAND = "hand"
 
 
 @dataclass

@@ -301,7 +301,9 @@ def run_cells(
             if probe is not None and schedule is not None:  # where the cell's hidden-test block stood
                 capture.widget_depth += 1  # whatever the probe displays is not the cell's output
                 try:
-                    schedule.observations[probe["grade_id"]] = run_probe(probe, shell.user_ns, cell_timeout)
+                    schedule.observations[probe["grade_id"]] = run_probe(
+                        probe, shell.user_ns, cell_timeout, schedule.fetch
+                    )
                 finally:
                     capture.widget_depth = 0
                 signal.signal(signal.SIGALRM, _on_alarm)

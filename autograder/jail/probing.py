@@ -332,10 +332,15 @@ def _on_alarm(signum: int, frame: Any) -> None:
     raise ProbeTimeout("the grader's check ran longer than the cell time limit")
 
 
-def run_probe(spec: dict[str, Any], namespace: dict[str, Any], timeout: float) -> Any:
+Fetch = Callable[[str], dict[str, str]]
+"""Asks the grader for the reference sources a probe swaps in (by its grade id): ``{function name: source}``."""
+
+
+def run_probe(spec: dict[str, Any], namespace: dict[str, Any], timeout: float, fetch: Fetch | None = None) -> Any:
     """Run one probe (``{"source", "name", "inputs"}``) against the student's namespace; its observation.
 
-    The result is checked to be JSON-able and not too big; any failure of the
+    The references it swaps in (``inputs["substitute"]``, names only) come from ``fetch``, called only
+    when this probe runs. The result is checked to be JSON-able and not too big; any failure of the
     probe itself becomes ``{"probe_failed": reason}``.
     """
     globals_: dict[str, Any] = {"__name__": "autograder_probe"}
@@ -347,7 +352,12 @@ def run_probe(spec: dict[str, Any], namespace: dict[str, Any], timeout: float) -
     try:
         code = compile(spec["source"], f"<grader check {spec['name']}>", "exec", ANNOTATIONS, dont_inherit=True)
         exec(code, globals_)
-        with _substituted(namespace, envelope.get("substitute", {})):
+        names = list(envelope.get("substitute") or [])
+        sources = fetch(spec["grade_id"]) if names and fetch is not None else {}
+        missing = [name for name in names if not isinstance(sources.get(name), str)]
+        if missing:
+            raise LookupError(f"the grader sent no reference for {missing[0]}")
+        with _substituted(namespace, {name: sources[name] for name in names}):
             fns = {name: namespace.get(name) for name in envelope.get("uses", [])}
             observation = globals_[spec["name"]](fns, envelope["inputs"], sys.modules[__name__])
         text = json.dumps(observation)
@@ -398,10 +408,12 @@ class ProbeSchedule:
     over (moved or deleted) are never run.
     """
 
-    def __init__(self, probes: list[dict[str, Any]]) -> None:
+    def __init__(self, probes: list[dict[str, Any]], fetch: Fetch | None = None) -> None:
         self.probes = probes
         self.next = 0
         self.observations: dict[str, Any] = {}
+        self.fetch = fetch
+        """Where the probes' swapped-in references come from (see :func:`run_probe`)."""
 
     def due(self, grade_id: str | None) -> dict[str, Any] | None:
         ids = [p["grade_id"] for p in self.probes]

@@ -5,6 +5,11 @@ a pipe is an 8-byte big-endian length followed by JSON. The grader sends a
 :class:`RunRequest` per notebook and gets one :class:`RunResult` back, which it
 validates with :meth:`RunResult.from_reply` (the zygote shares a process tree
 with student code, so a reply is untrusted until it has been checked).
+
+Between the two, each probe that swaps references in sends an :class:`Ask`
+(the observations made so far, and its grade id); the grader keeps those
+observations as final and answers with a :class:`References` frame, which
+the zygote passes to the child unread and then wipes.
 """
 
 from __future__ import annotations
@@ -116,6 +121,44 @@ class RunRequest:
         )
 
 
+@dataclass(frozen=True)
+class Ask:
+    """A probe that swaps references in asks for them, with every observation the child has made so far."""
+
+    job: str
+    grade_id: str
+    observations: dict[str, Any]
+
+    def to_frame(self) -> dict[str, Any]:
+        return {"ask": self.grade_id, "job": self.job, "observations": self.observations}
+
+    @classmethod
+    def from_frame(cls, frame: dict[str, Any], request_id: str) -> Ask | None:
+        """The ask in ``frame``, if it is one for ``request_id`` (its observations still untrusted)."""
+        gid, observations = frame.get("ask"), frame.get("observations")
+        if frame.get("job") != request_id or not isinstance(gid, str) or not isinstance(observations, dict):
+            return None
+        return cls(request_id, gid, observations)
+
+
+@dataclass(frozen=True)
+class References:
+    """The grader's answer to an :class:`Ask`: the reference source of each function the probe swaps in."""
+
+    sources: dict[str, str]
+
+    def to_frame(self) -> dict[str, Any]:
+        return {"references": self.sources}
+
+    @classmethod
+    def from_frame(cls, frame: dict[str, Any] | None) -> dict[str, str]:
+        """In the child: the sources, or none if the frame is not a :class:`References` one."""
+        sources = (frame or {}).get("references")
+        if not isinstance(sources, dict):
+            return {}
+        return {k: v for k, v in sources.items() if isinstance(k, str) and isinstance(v, str)}
+
+
 @dataclass
 class RunResult:
     """What happened to one notebook run."""
@@ -129,6 +172,8 @@ class RunResult:
     """Index of the last cell the child started (for a timeout or crash)."""
     observations: dict[str, Any] | None = None
     """What the grader's probes saw, by grade id (see :mod:`autograder.jail.probing`); untrusted plain data."""
+    started: list[int] = field(default_factory=list)
+    """Indices of the cells the child said it started, in order (to check a reply against)."""
 
     def to_frame(self, request_id: str) -> dict[str, Any]:
         return {**asdict(self), "status": self.status.value, "job": request_id}
@@ -144,13 +189,16 @@ class RunResult:
             return None
         notebook, observations = frame.get("notebook"), frame.get("observations")
         message, seconds, last_cell = frame.get("message", ""), frame.get("seconds", 0.0), frame.get("last_cell", -1)
+        started = frame.get("started", [])
         if notebook is not None and not isinstance(notebook, dict):
             return None
         if observations is not None and not isinstance(observations, dict):
             return None
         if not isinstance(message, str) or type(seconds) not in (int, float) or type(last_cell) is not int:
             return None
-        return cls(status, notebook, message, float(seconds), last_cell, observations)
+        if not isinstance(started, list) or not all(type(i) is int for i in started):
+            return None
+        return cls(status, notebook, message, float(seconds), last_cell, observations, started)
 
     @classmethod
     def failed(cls, message: str) -> RunResult:

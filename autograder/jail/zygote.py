@@ -31,9 +31,9 @@ import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from autograder.jail import watchdog
+from autograder.jail import relay, watchdog
 from autograder.jail.protocol import (
     HEADER,
     SANDBOX_ENV,
@@ -43,6 +43,7 @@ from autograder.jail.protocol import (
     RunResult,
     RunStatus,
     Setup,
+    encode_frame,
     read_frame,
     write_frame,
 )
@@ -51,6 +52,8 @@ RESERVE_BYTES = watchdog.RESERVE_BYTES
 WATCH_INTERVAL = 0.2
 FLOODED = -2
 """Sent on the progress pipe (instead of a cell index) when the notebook's output is first cut."""
+MAX_STARTED = 100_000
+"""Most cell starts kept for the reply (a notebook has at most ``c.Grader.max_cells`` cells)."""
 
 
 @functools.cache
@@ -108,7 +111,15 @@ def _cut_inherited_descriptors(keep: tuple[int, ...]) -> None:
                 os.close(fd)
 
 
-def _child(job: RunRequest, workdir: Path, shell: Any, capture: Any, progress_fd: int, out_fd: int) -> None:
+def _child(
+    job: RunRequest,
+    workdir: Path,
+    shell: Any,
+    capture: Any,
+    progress_fd: int,
+    out_fd: int,
+    references: tuple[int, int],
+) -> None:
     import resource
     import tempfile
 
@@ -116,7 +127,7 @@ def _child(job: RunRequest, workdir: Path, shell: Any, capture: Any, progress_fd
     from autograder.jail.probing import ProbeSchedule
 
     os.setsid()
-    _cut_inherited_descriptors(keep=(progress_fd, out_fd))
+    _cut_inherited_descriptors(keep=(progress_fd, out_fd, *references))
     limits = job.limits
     sandbox = _sandbox()
     if sandbox is not None:
@@ -144,14 +155,11 @@ def _child(job: RunRequest, workdir: Path, shell: Any, capture: Any, progress_fd
     capture.on_truncate = lambda: os.write(progress_fd, struct.pack(">i", FLOODED))
 
     schedule = ProbeSchedule([asdict(probe) for probe in job.probes])
+    schedule.fetch = relay.asker(references, schedule.observations)
     nb = run_cells(shell, capture, job.notebook, limits.cell_timeout, on_cell, schedule)
     del reserve
     reply = {"notebook": nb, "truncated": capture.truncated, "observations": schedule.observations}
-    data = json.dumps(reply).encode()
-    view = memoryview(HEADER.pack(len(data)) + data)
-    while view:
-        written = os.write(out_fd, view)
-        view = view[written:]
+    relay.write_all(out_fd, encode_frame(reply))
 
 
 def _become_subreaper() -> None:
@@ -223,7 +231,7 @@ def _kill_and_wait(pid: int) -> tuple[int, int]:
     return waited
 
 
-def _supervise(job: RunRequest, shell: Any, capture: Any) -> dict[str, Any]:
+def _supervise(job: RunRequest, shell: Any, capture: Any, grader: tuple[int, IO[bytes]]) -> dict[str, Any]:
     limits = job.limits
     sandbox = _sandbox()
     started = time.monotonic()
@@ -236,21 +244,26 @@ def _supervise(job: RunRequest, shell: Any, capture: Any) -> dict[str, Any]:
     spaces = _spaces(limits, sandbox, workdir)
     out_r, out_w = os.pipe()
     prog_r, prog_w = os.pipe()
+    ask_r, ask_w = os.pipe()
+    answer_r, answer_w = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child
-        os.close(out_r)
-        os.close(prog_r)
+        for fd in (out_r, prog_r, ask_r, answer_w):
+            os.close(fd)
         code = 0
         try:
-            _child(job, workdir, shell, capture, prog_w, out_w)
+            _child(job, workdir, shell, capture, prog_w, out_w, (ask_w, answer_r))
         except BaseException:
             import traceback
 
             traceback.print_exc(file=sys.__stderr__)
             code = 70
         os._exit(code)
-    os.close(out_w)
-    os.close(prog_w)
+    for fd in (out_w, prog_w, ask_w, answer_r):
+        os.close(fd)
+    askers = {probe.grade_id for probe in job.probes if probe.inputs.get("substitute")}
+    references = relay.Relay(job.id, askers, grader, answer_w)
+    cells_started: list[int] = []
     chunks: list[bytes] = []
     received = 0
     cap = limits.output_bytes * 4 + 10_000_000
@@ -260,7 +273,7 @@ def _supervise(job: RunRequest, shell: Any, capture: Any) -> dict[str, Any]:
     deadline = started + limits.notebook_timeout
     inherited = watchdog.own_rss()
     watch_limit = inherited + RESERVE_BYTES + limits.memory_mb * 1024 * 1024
-    open_fds = {out_r, prog_r}
+    open_fds = {out_r, prog_r, ask_r}
     while open_fds:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
@@ -295,6 +308,14 @@ def _supervise(job: RunRequest, shell: Any, capture: Any) -> dict[str, Any]:
                 for (value,) in struct.iter_unpack(">i", data[: len(data) // 4 * 4]):
                     flooded = flooded or value == FLOODED
                     last_cell = value if value >= 0 else last_cell
+                    if value >= 0 and len(cells_started) < MAX_STARTED:
+                        cells_started.append(value)
+            elif fd == ask_r:
+                problem = references.feed(data)
+                if problem:
+                    status, message = RunStatus.CRASHED, f"{problem} and was stopped"
+                    open_fds.clear()
+                    break
             else:
                 chunks.append(data)
                 received += len(data)
@@ -306,8 +327,8 @@ def _supervise(job: RunRequest, shell: Any, capture: Any) -> dict[str, Any]:
                     open_fds.clear()
                     break
     _, wait_status = _kill_and_wait(pid)
-    os.close(out_r)
-    os.close(prog_r)
+    for fd in (out_r, prog_r, ask_r, answer_w):
+        os.close(fd)
     if sandbox is not None:
         _clean_sandbox(sandbox)
     if flooded and status is not RunStatus.OK:
@@ -327,7 +348,7 @@ def _supervise(job: RunRequest, shell: Any, capture: Any) -> dict[str, Any]:
                 message = f"the notebook's process was killed by signal {os.WTERMSIG(wait_status)}"
             else:
                 message = f"the notebook's process exited early (status {os.WEXITSTATUS(wait_status)})"
-    payload = RunResult(status, None, message=message, seconds=seconds, last_cell=last_cell).to_frame(job.id)
+    payload = RunResult(status, None, message, seconds, last_cell, started=cells_started).to_frame(job.id)
     if notebook is not None:
         payload["notebook"] = notebook["notebook"]
         payload["observations"] = notebook.get("observations")
@@ -368,7 +389,7 @@ def serve() -> None:
         frame = read_frame(stdin)
         if frame is None:
             return
-        write_frame(stdout, _supervise(RunRequest.from_frame(frame), shell, capture))
+        write_frame(stdout, _supervise(RunRequest.from_frame(frame), shell, capture, (stdin.fileno(), stdout)))
 
 
 if __name__ == "__main__":

@@ -128,7 +128,8 @@ class SandboxedExecute(Execute):  # type: ignore[misc]
             return not_run(sanitized, f"{exc}: it was not run"), resources
         files = folder_files(course, folder, name)
         with POOLS.get(spec).zygote() as zygote:
-            run = run_notebook(zygote, sanitized, files, limits, plan.probes(name) if plan else [])
+            probes, references = (plan.probes(name), plan.references(name)) if plan else ([], {})
+            run = run_notebook(zygote, sanitized, files, limits, probes, references)
         executed, failure = executed_notebook(name, sanitized, run)
         if failure:
             self.log.warning("%s/%s: %s", info["student"], assignment, failure)

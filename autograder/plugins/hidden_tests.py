@@ -51,7 +51,8 @@ def run_check(assignment: str, notebook: str, grade_id: str) -> None:
     if probe is None:
         raise GraderCheck(f"the checks of {assignment} declare none of {notebook}/{grade_id}")
     spec = {"grade_id": probe.grade_id, "name": probe.name, "source": probe.source, "inputs": probe.inputs}
-    observed = run_probe(spec, _kernel_namespace(), limits.cell_timeout)
+    references = plan.references(notebook)
+    observed = run_probe(spec, _kernel_namespace(), limits.cell_timeout, lambda gid: references.get(gid, {}))
     verdict = judge_one(plan.checks[notebook][grade_id], plan.inputs[notebook][grade_id], observed)
     if not verdict.passed:
         raise GraderCheck(verdict.reason)

@@ -22,6 +22,7 @@ import nbgrader
 import pytest
 from nbgrader.api import Gradebook
 
+from autograder.engine.results import BY_GRADER, BY_NOTEBOOK
 from tests.helpers import ROOT, run_cli
 
 USER_GUIDE = Path(nbgrader.__file__).parent / "docs" / "source" / "user_guide"
@@ -109,6 +110,9 @@ def ours(root: Path, config: str) -> Scores:
 def test_ps1_without_checks_scores_as_stock_nbgrader(stock: Scores, tmp_path: Path) -> None:
     assert any(score == 0 for score in stock.values()), "the example's hacker should lose points somewhere"
     assert ours(tmp_path / "course", "") == stock
+    record = json.loads((tmp_path / "course" / "autograded" / "hacker" / "ps1" / "grading.json").read_text())
+    judged = {c["judged_by"] for c in record["checks"] if c["auto"]}
+    assert judged == {BY_NOTEBOOK}, "with no declared check a cell's score comes from the notebook's own outputs"
 
 
 @pytest.mark.slow
@@ -120,3 +124,4 @@ def test_ps1_with_declared_checks_scores_as_stock_nbgrader(stock: Scores, tmp_pa
     assert ours(root, 'c.Grader.checks = {"ps1": "ps1_checks"}\n') == stock
     record = json.loads((root / "autograded" / "hacker" / "ps1" / "grading.json").read_text())
     assert record["seed"] is not None, "the declared checks were not used"
+    assert BY_GRADER in {c["judged_by"] for c in record["checks"] if c["auto"]}

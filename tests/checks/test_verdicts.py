@@ -70,7 +70,11 @@ def test_probe_is_self_contained_and_inputs_are_plain_data(check: verdicts.Decla
 
 
 def probe_in_process(plan: verdicts.Plan, notebook: str, namespace: dict[str, Any]) -> dict[str, verdicts.Verdict]:
-    observed = {p.grade_id: run_probe(asdict(p), namespace, 10) for p in plan.probes(notebook)}
+    references = plan.references(notebook)
+    observed = {
+        p.grade_id: run_probe(asdict(p), namespace, 10, lambda gid: references.get(gid, {}))
+        for p in plan.probes(notebook)
+    }
     return plan.judge(notebook, observed)
 
 
@@ -193,7 +197,7 @@ def test_checks_grade_the_case_as_catalogued(case: Case, zygote: Zygote) -> None
     for gid, source in case.sources().items():
         cells[gid].source = source
     plan = verdicts.plan(CHECKS)
-    run = zygote.run(dict(nb), {}, LIMITS, plan.probes(case.notebook))
+    run = zygote.run(dict(nb), {}, LIMITS, plan.probes(case.notebook), plan.references(case.notebook))
     assert run.status == "ok" and run.notebook is not None, run.message
     judged = plan.judge(case.notebook, run.observations)
     lost = {gid for gid, v in judged.items() if not v.passed}

@@ -205,7 +205,7 @@ def judged(zygote: Zygote, stem: str, answers: dict[str, str]) -> dict[str, verd
     for gid, source in answers.items():
         cells[gid].source = textwrap.dedent(source).strip() + "\n"
     plan = verdicts.plan(CHECKS)
-    run = zygote.run(dict(nb), {}, LIMITS, plan.probes(stem))
+    run = zygote.run(dict(nb), {}, LIMITS, plan.probes(stem), plan.references(stem))
     assert run.status == "ok", run.message
     return plan.judge(stem, run.observations)
 

@@ -24,11 +24,13 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+import psutil
 import pytest
 from nbgrader.api import Gradebook, MissingEntry
 
@@ -51,13 +53,18 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("nbgrader")]
 
 ASSIGNMENT = "week3"
 REFERENCE_POINTS = 29
-CONFIG = """
+MEMORY_MB = 800
+WORKERS = 2
+CONFIG = f"""
 c.Grader.sandbox = True
 c.Grader.cell_timeout = 10
 c.Grader.notebook_timeout = 30
-c.Grader.memory_mb = 800
+c.Grader.memory_mb = {MEMORY_MB}
 c.Grader.processes = 24
 """
+HEADROOM = 3 << 30
+"""What else may take the machine's memory during a run, beyond the jobs' bounds: the zygotes themselves, the
+grader, and the other test worker's grading (the filling attacks try 6 GB each, far beyond)."""
 STALLED_AFTER = 90.0
 """Seconds without a new grading record after which a run counts as stuck and is killed."""
 MOST_SECONDS = 600.0
@@ -79,6 +86,10 @@ class Run:
     cells: dict[str, Cells]
     stalled: str = ""
     """Why the run was stopped early, if it was."""
+    memory_drop: int = 0
+    """How far the machine's available memory fell below where it was when the run started (bytes, sampled)."""
+    disk_drop: int = 0
+    """The same for the free space of the disk the course and the jobs' staging folders are on."""
 
 
 @dataclass
@@ -120,12 +131,32 @@ def scores(course: Course, student: str) -> Cells:
         return {}
 
 
-def watch(proc: subprocess.Popen[bytes], records: Path) -> str:
+@dataclass
+class Sampler:
+    """The machine's available memory and free disk, sampled while a run goes on: how far each fell."""
+
+    folder: Path
+    memory_at_start: int = field(default_factory=lambda: psutil.virtual_memory().available)
+    disk_at_start: int = 0
+    memory_drop: int = 0
+    disk_drop: int = 0
+
+    def __post_init__(self) -> None:
+        self.disk_at_start = shutil.disk_usage(self.folder).free
+
+    def sample(self) -> None:
+        self.memory_drop = max(self.memory_drop, self.memory_at_start - psutil.virtual_memory().available)
+        self.disk_drop = max(self.disk_drop, self.disk_at_start - shutil.disk_usage(self.folder).free)
+
+
+def watch(proc: subprocess.Popen[bytes], records: Path, sampler: Sampler) -> str:
     """Wait for the grading process; kill it (and its zygotes) if no record appears for a while. Why, if killed."""
     started = progressed = time.monotonic()
     done = 0
     while proc.poll() is None:
-        time.sleep(1)
+        for _ in range(4):
+            time.sleep(0.25)
+            sampler.sample()
         now = len(list(records.glob(f"*/{ASSIGNMENT}/{RECORD_NAME}")))
         if now != done:
             done, progressed = now, time.monotonic()
@@ -152,7 +183,8 @@ def grade_watched(course: Course, students: list[str]) -> Run:
             env=dict(os.environ, PYTHONPATH=str(ROOT)),
             start_new_session=True,
         )
-        stalled = watch(proc, records)
+        sampler = Sampler(Path(tempfile.gettempdir()))
+        stalled = watch(proc, records, sampler)
     text = log.read_text(errors="replace")
     if not stalled and proc.returncode != 0:
         stalled = f"autograder grade exited with status {proc.returncode}: {text[-1500:]}"
@@ -160,6 +192,8 @@ def grade_watched(course: Course, students: list[str]) -> Run:
         course=course,
         records={s: read_record(records / s / ASSIGNMENT) for s in students},
         cells={s: scores(course, s) for s in students},
+        memory_drop=sampler.memory_drop,
+        disk_drop=sampler.disk_drop,
     )
     if stalled:
         never = [s for s, record in run.records.items() if record is None]
@@ -345,6 +379,16 @@ def test_no_exported_cell_is_a_formula(attack_run: AttackRun, tmp_path: Path) ->
     cells = [cell for row in rows for cell in row]
     assert "'" + pages.FORMULA_ID in cells
     assert not [c for c in cells if c.lstrip(" \n").startswith(FORMULA_START) and not NUMBER.fullmatch(c)]
+
+
+def test_the_machine_keeps_its_memory_and_disk(attack_run: AttackRun) -> None:
+    """Whatever the attacks wrote where (6 GB into /tmp, 6 GB into their folders), the machine's available memory
+    and free disk never fell by more than the jobs' bounds times the workers, and what else a run needs."""
+    run = attack_run.attacked
+    gib = 1 << 30
+    bound = WORKERS * (MEMORY_MB << 20) + HEADROOM
+    assert run.memory_drop <= bound, f"available memory fell by {run.memory_drop / gib:.1f} GiB"
+    assert run.disk_drop <= HEADROOM, f"free disk fell by {run.disk_drop / gib:.1f} GiB"
 
 
 @dataclass

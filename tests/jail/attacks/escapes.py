@@ -223,6 +223,52 @@ for _pid, _signal in ((_parent, signal.SIGSTOP), (_parent, signal.SIGKILL), (1, 
 """
 
 
+TAKE_REFERENCES = """
+import gc
+import sys
+
+
+def _find_references():
+    \"\"\"Every function source the grader's job carries: up the call stack (the probe schedule, the request) and
+    in every container the garbage collector knows of (the zygote's memory, which this process starts from).\"\"\"
+    found = {}
+    seen = set()
+
+    def visit(value, depth):
+        if depth > 8 or id(value) in seen:
+            return
+        seen.add(id(value))
+        if isinstance(value, str):
+            text = value.lstrip()
+            if text.startswith("def ") and "(" in text:
+                found.setdefault(text[4:].split("(", 1)[0].strip(), value)
+        elif isinstance(value, dict):
+            for item in list(value.values()):
+                visit(item, depth + 1)
+        elif isinstance(value, (list, tuple)):
+            for item in list(value):
+                visit(item, depth + 1)
+        elif hasattr(value, "__dict__") and not isinstance(value, type(sys)):
+            visit(dict(vars(value)), depth + 1)
+
+    frame = sys._getframe(1)
+    while frame is not None:
+        visit(dict(frame.f_locals), 0)
+        frame = frame.f_back
+    for item in gc.get_objects():
+        if isinstance(item, dict) and ("substitute" in item or "references" in item or "probes" in item):
+            visit(item, 0)
+    return found
+
+
+def _plant():
+    \"\"\"Define as this notebook's own every function of the lab whose reference source can be found now.\"\"\"
+    for name, source in _find_references().items():
+        if name in ("gradient_sentences", "triple_relu", "linear", "triple_linear", "gradient_descent"):
+            exec(source, globals())
+"""
+
+
 def with_call(stub: str, call: str) -> str:
     """A stub cell with ``call`` after it (before it, if the stub raises at the top level and would stop it)."""
     return call + "\n" + stub if stub.startswith("# YOUR CODE HERE") else stub + "\n" + call + "\n"
@@ -267,6 +313,15 @@ ATTACKS = [
         "searches up from the working directory and every path in the environment for source/*/*.ipynb (and "
         "classmates' notebooks) and execs the solution cells found there; stubs otherwise",
         Submission(base="stub", answers=stub_then(FIND_COURSE + "\n\n" + STEAL_SOLUTIONS, "_steal({grade_id!r})")),
+        "stub",
+        GRADED,
+    ),
+    Attack(
+        "takes_the_references_from_the_probes",
+        "walks its call stack to the probe schedule and searches every object it can reach for the reference "
+        "sources a later check swaps in (gradient_sentences, triple_relu, linear), and defines them as its own "
+        "after every cell; stubs otherwise (it scored 9 of 29 when the job carried them)",
+        Submission(base="stub", answers=stub_then(TAKE_REFERENCES, "_plant()")),
         "stub",
         GRADED,
     ),

@@ -433,7 +433,15 @@ ATTACKS = [
         Submission(answers=prepended(WRONG, T2, "triple_relu", FORGE_RESULT_FRAME)),
         "wrong",
         frozenset({Status.SUSPECT, Status.ERROR}),
-        (SUSPECT_MESSAGE, "exited early", "stopped unexpectedly", "worker failed", "came back altered"),
+        (
+            SUSPECT_MESSAGE,
+            "exited early",
+            "stopped unexpectedly",
+            "worker failed",
+            "came back altered",
+            "does not match its run",
+            "what no check of the grader asked",
+        ),
     ),
     Attack(
         "says_all_tests_passed_and_exits",

@@ -68,7 +68,7 @@ FILL_TMP = """
 import time
 
 _chunk = b"\\x01" * 40_000_000  # under the 50 MB per-file limit
-for _i in range(25):  # 1 GB in all (the tests' bounds are 64 MiB)
+for _i in range(150):  # 6 GB in all, far over the bounds (512 MiB in the attack run, 32 MiB in test_sandbox)
     try:
         with open(f"/tmp/hog{_i}.bin", "wb") as _file:
             _file.write(_chunk)
@@ -155,7 +155,7 @@ ATTACKS = [
     ),
     Attack(
         "fills_tmp",
-        "writes 1 GB into /tmp in 40 MB files and holds it: tmpfs memory that no process's resident size shows",
+        "writes 6 GB into /tmp in 40 MB files and holds it: tmpfs memory that no process's resident size shows",
         Submission(answers=after_task2(FILL_TMP)),
         "reference",
         frozenset({Status.DISK}),
@@ -163,7 +163,7 @@ ATTACKS = [
     ),
     Attack(
         "fills_its_folder",
-        "writes 1 GB into its own folder in 40 MB files (each under the per-file limit) and holds it",
+        "writes 6 GB into its own folder in 40 MB files (each under the per-file limit) and holds it",
         Submission(answers=after_task2(FILL_THE_FOLDER)),
         "reference",
         frozenset({Status.DISK}),
