@@ -4,7 +4,6 @@ notebook's own code wrote is not graded (see autograder/jail/relay.py and autogr
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,14 +12,11 @@ import torch
 from autograder.checks import verdicts
 from autograder.checks.api import call, compare
 from autograder.engine.client import Zygote
-from autograder.engine.sandbox import Sandbox, dispose, new_zygote, sandbox_available
 from autograder.jail.protocol import Limits, RunResult
-from tests.helpers import zygote_spec
 
 pytestmark = [pytest.mark.slow]
 
 LIMITS = Limits(cell_timeout=20, notebook_timeout=60, memory_mb=800)
-NO_SANDBOX = sandbox_available()
 
 
 def shift(x, by):  # type: ignore[no-untyped-def]
@@ -113,16 +109,6 @@ def notebook(*cells: dict[str, Any]) -> dict[str, Any]:
 def printed(result: RunResult) -> str:
     assert result.notebook is not None, (result.status, result.message)
     return "".join(o.get("text", "") for c in result.notebook["cells"] for o in c["outputs"])
-
-
-@pytest.fixture(scope="module")
-def zygote() -> Iterator[Zygote]:
-    if NO_SANDBOX is not None:
-        pytest.skip(f"no sandbox here: {NO_SANDBOX}")
-    z = new_zygote(zygote_spec(Sandbox()))
-    z.start()
-    yield z
-    dispose(z)
 
 
 def test_the_reference_is_nowhere_in_the_child_until_its_probe_asks(zygote: Zygote) -> None:
