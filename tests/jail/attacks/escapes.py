@@ -240,23 +240,23 @@ def _find_references():
         seen.add(id(value))
         if isinstance(value, str):
             text = value.lstrip()
-            if text.startswith("def ") and "(" in text:
+            if text.startswith("def ") and "(" in text and "_plant" not in text:
                 found.setdefault(text[4:].split("(", 1)[0].strip(), value)
-        elif isinstance(value, dict):
+        elif isinstance(value, dict) and "cell_type" not in value:  # the notebook's own cells are no answer
             for item in list(value.values()):
                 visit(item, depth + 1)
         elif isinstance(value, (list, tuple)):
             for item in list(value):
                 visit(item, depth + 1)
-        elif hasattr(value, "__dict__") and not isinstance(value, type(sys)):
-            visit(dict(vars(value)), depth + 1)
+        elif isinstance(getattr(value, "probes", None), list):  # the probe schedule
+            visit(value.probes, depth + 1)
 
     frame = sys._getframe(1)
     while frame is not None:
         visit(dict(frame.f_locals), 0)
         frame = frame.f_back
     for item in gc.get_objects():
-        if isinstance(item, dict) and ("substitute" in item or "references" in item or "probes" in item):
+        if type(item) is dict and ("substitute" in item or "references" in item or "probes" in item):
             visit(item, 0)
     return found
 
@@ -320,7 +320,7 @@ ATTACKS = [
         "takes_the_references_from_the_probes",
         "walks its call stack to the probe schedule and searches every object it can reach for the reference "
         "sources a later check swaps in (gradient_sentences, triple_relu, linear), and defines them as its own "
-        "after every cell; stubs otherwise (it scored 9 of 29 when the job carried them)",
+        "after every cell; stubs otherwise (8 of 29, status graded, when the job carried them)",
         Submission(base="stub", answers=stub_then(TAKE_REFERENCES, "_plant()")),
         "stub",
         GRADED,
