@@ -49,7 +49,7 @@ from tests.helpers import ROOT, released_course
 from tests.jail.attacks import ATTACKS, BASELINES, HONEST, Attack, Submission, pages
 from tests.reports.test_sanitize import TEMPLATE_TAGS, formgrader_html, markup, student_part
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("nbgrader")]
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("attacks")]  # its own: the longest module, by far
 
 ASSIGNMENT = "week3"
 REFERENCE_POINTS = 29
@@ -69,6 +69,8 @@ STALLED_AFTER = 90.0
 """Seconds without a new grading record after which a run counts as stuck and is killed."""
 MOST_SECONDS = 600.0
 """A run that takes longer than this is killed whatever its progress."""
+NBGRADER_SECONDS = 1200.0
+"""The same for ``nbgrader autograde``, which grades one notebook at a time (about 4 minutes on a quiet machine)."""
 
 Cells = dict[tuple[str, str], float]
 
@@ -429,11 +431,11 @@ def nbgrader_run(attack_run: AttackRun, tmp_path_factory: pytest.TempPathFactory
             start_new_session=True,
         )
         try:
-            proc.wait(timeout=MOST_SECONDS)
+            proc.wait(timeout=NBGRADER_SECONDS)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-            failure = f"nbgrader autograde took over {MOST_SECONDS:g} s and was killed"
+            failure = f"nbgrader autograde took over {NBGRADER_SECONDS:g} s and was killed"
     # nbgrader autograde exits 1 when any submission failed (an attack's old metadata, a refused one): expected here
     names = sorted(students)
     records = {s: read_record(course.root / "autograded" / s / ASSIGNMENT) for s in names}
