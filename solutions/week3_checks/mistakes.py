@@ -9,9 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 
 from solutions import week3
+from solutions.week3_checks.misconceptions import LIKELY
+
+_X = week3.x.numpy().astype(float).ravel()
+DATA = np.column_stack([_X, week3.y.numpy().astype(float).ravel()])
+"""The twenty data points a plot must scatter, and the noise-free quadratic's points, scattered by mistake."""
+NOISE_FREE = np.column_stack([_X, week3.f(_X)])
 
 # --- gradient_sentences -------------------------------------------------------------------------
 
@@ -41,8 +48,9 @@ zero_decreases = sentences_by(lambda g, p: "should be decreased" if g == 0 else 
 parameter_rule = sentences_by(lambda g, p: _advice(p))
 
 
-def one_string(params: Any) -> str:
-    return "\n".join(week3.gradient_sentences(params))
+DIRECTIONS = {LIKELY.direction_reversed: reversed_rule, LIKELY.sign_of_rounded_value: rounded_rule,
+              LIKELY.zero_gradient_direction: [zero_increases, zero_decreases],
+              LIKELY.parameter_not_gradient: parameter_rule}  # fmt: skip
 
 
 # --- gradient_descent ------------------------------------------------------------------------------
@@ -76,6 +84,22 @@ def descent(*, keep: bool = False, frozen: bool = False, sign: float = -1.0, lr_
         return gradient_descent(loss_fn, params, lr, steps)
 
     return wrapper
+
+
+DESCENT = {
+    LIKELY.accumulated_gradients: descent(keep=True),
+    LIKELY.zeroed_before_update: descent(frozen=True),
+    LIKELY.gradient_ascent: descent(sign=1.0),
+    LIKELY.lr_twice: descent(lr_power=2),
+    LIKELY.lr_ignored: descent(lr=0.01),
+    LIKELY.steps_ignored: descent(steps=10),
+    LIKELY.steps_off_by_one: [descent(extra=1), descent(extra=-1)],
+    LIKELY.loss_after_update: descent(after=True),
+    LIKELY.rounded_losses: descent(rounded=True),
+    LIKELY.losses_not_floats: descent(tensors=True),
+    LIKELY.loss_fn_ignored: descent(loss=week3.quad_mae),
+    LIKELY.params_not_updated: descent(new_tensor=True),
+}
 
 
 # --- triple_relu -----------------------------------------------------------------------------------
@@ -112,6 +136,9 @@ def paired(order: list[int]) -> Any:
 
 
 PAIRS_MIXED = [paired(o) for o in ([0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0])]
+MISSING = [(k, j, f"ReLU number {j + 1} was added twice instead." if j is not None else "add all three.")
+           for k in range(3) for j in (None, *(j for j in range(3) if j != k))]  # fmt: skip
+"""ReLU number k + 1 left out, and ReLU j + 1 added twice instead (or not)."""
 PAIRS_MIXED.append(relus(lambda lines, p, x: sum(_clip(b * x + m) for m, b in zip(p[0::2], p[1::2], strict=True))))
 
 
@@ -137,6 +164,10 @@ def lines(clipped: set[int], dropped: int | None = None) -> Any:
     return triple_linear
 
 
+ONE_CLIPPED = [lines({k}) for k in range(3)]
+LINE_DROPPED = [lines(set(), k) for k in range(3)]
+
+
 def line(m: Any, b: Any) -> Any:
     """equivalent_line returning ``(m(ms), b(bs))`` of the slopes and intercepts."""
 
@@ -144,3 +175,12 @@ def line(m: Any, b: Any) -> Any:
         return m([m1, m2, m3]), b([b1, b2, b3])
 
     return equivalent_line
+
+
+AVERAGED = line(lambda ms: sum(ms) / 3, lambda bs: sum(bs) / 3)
+SLOPE_MISSING = [line(lambda ms, k=k: sum(ms) - ms[k], sum) for k in range(3)]
+INTERCEPT_MISSING = [line(sum, lambda bs, k=k: sum(bs) - bs[k]) for k in range(3)]
+
+
+def swapped_pair(m1: float, b1: float, m2: float, b2: float, m3: float, b3: float) -> tuple[float, float]:
+    return b1 + b2 + b3, m1 + m2 + m3
