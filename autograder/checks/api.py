@@ -31,9 +31,10 @@ receives the student's functions by its parameters' names), a judge here that
 says why with a plain ``assert``.
 
 Every declaration takes the grade id first; the notebook defaults to the
-declaring module's ``NOTEBOOK``, else its name (``task1_fitting.py`` declares
-``task1_fitting``'s cells), or is given first: ``compare("problem1", "squares", ...)``. ``substitute``
-(for every kind) swaps, while the probe runs, the student's version of a
+declaring module's ``NOTEBOOK``, else its name (``task1_softmax.py`` declares
+``task1_softmax``'s cells), or is given first: ``compare("problem1", "squares", ...)``.
+
+``substitute`` (for every kind) swaps, while the probe runs, the student's version of a
 function for the reference's, so that a slip in ``softmax`` costs points only
 in ``softmax``'s own cells (a function is only swapped after its own checks ran).
 """

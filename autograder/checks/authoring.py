@@ -166,6 +166,21 @@ class SliderMoves(TypedDict):
     moves: list[Moved]
 
 
+def drawn_cases(
+    fixed: list[list[float]], count: int, draw: Callable[[np.random.Generator], list[float]], keep: Any = None
+) -> Callable[[np.random.Generator], Cases]:
+    """A plot check's inputs: the ``fixed`` cases, then ``count`` more that ``draw(rng)`` gives and ``keep`` accepts."""
+
+    def inputs(rng: np.random.Generator) -> Cases:
+        found = list(fixed)
+        while len(found) < len(fixed) + count:
+            case = draw(rng)
+            found += [case] if keep is None or keep(case) else []
+        return Cases(found)
+
+    return inputs
+
+
 # --- helpers for judges -----------------------------------------------------------------------------
 
 
@@ -260,6 +275,15 @@ def require_sliders(
     if start is not None:
         right = all(isinstance(v, int | float) and abs(v - w) < 1e-9 for v, w in zip(starts, start, strict=True))
         assert right, f"the sliders should start at {list(start)}; they start at {starts}. {LIKELY}{unstarted}"
+
+
+def require_title(ax: Axes, want: str, what: str, known: Mapping[str, str | None] = {}, why: str = "") -> None:
+    """Fails unless the title of ``ax`` is ``want``, naming the misconception of a known wrong title (else ``why``)."""
+    title = str(ax["title"])
+    hint = known.get(title)
+    assert title == want, f"{what}: the title should be {want!r}; it is {title[:60]!r}. " + (
+        f"{LIKELY}{hint}" if hint else why or "No known mistake matches this title."
+    )
 
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]|\r")

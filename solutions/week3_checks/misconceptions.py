@@ -42,7 +42,7 @@ LIKELY = Misconceptions(
     "plt.scatter before plot_function.",
     noise_free_scatter="the points scattered are f(x), the noise-free quadratic. Scatter the noisy data (x, y).",
     title_tensor="the title shows the loss tensor itself. Format the loss with two decimals.",
-    title_digits="the loss was shown with all its digits. Format it with two decimals (.2f), as the MAE plot does.",
+    title_digits="the loss was shown with all its digits. Format it with two decimals (.2f).",
     ylim="(-3, 13) is the range of the first by-hand plot; this plot, like the MAE plot, uses (-3, 12).",
     relu_ylim="(-3, 12) is the range of Task 1's MAE plot; this plot uses (-3, 13).",
     no_decorator="the line @interact(a=1.1, b=1.1, c=1.1) above the def was removed; the decorator is what links the "
@@ -58,7 +58,6 @@ LIKELY = Misconceptions(
     title_mse="the title shows the mean squared error. The MAE is the mean of the absolute differences, "
     "mae(predictions, y), as in Task 1.",
     mae_two_relus="the MAE was computed for two ReLUs only; use all six slider values.",
-    mae_digits="the MAE was shown with all its digits. Format it with two decimals (.2f).",
     # gradient_descent
     accumulated_gradients="gradients from earlier steps were still in params.grad. backward() adds to .grad, so reset "
     "it to zero every step (the notebook of the week's loop has this bug).",

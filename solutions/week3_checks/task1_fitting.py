@@ -21,12 +21,13 @@ from autograder.checks.authoring import (
     Moves,
     Plots,
     SliderMoves,
+    drawn_cases,
     draws,
-    number,
     one_axes,
     printed,
     require_scatter,
     require_sliders,
+    require_title,
     require_ylim,
     snapshot,
 )
@@ -117,15 +118,8 @@ def robust(abc: list[float]) -> bool:
     return len(shown) == 1
 
 
-def slider_cases(fixed: list[list[float]], count: int) -> Any:
-    def inputs(rng: np.random.Generator) -> Cases:
-        found = list(fixed)
-        while len(found) < len(fixed) + count:
-            abc = [round(float(rng.uniform(lo, hi)), 2) for lo, hi in ((-1.0, 4.0), (-2.0, 4.0), (-2.0, 5.0))]
-            found += [abc] if robust(abc) else []
-        return Cases(found)
-
-    return inputs
+def sliders_at(rng: np.random.Generator) -> list[float]:
+    return [round(float(rng.uniform(lo, hi)), 2) for lo, hi in ((-1.0, 4.0), (-2.0, 4.0), (-2.0, 5.0))]
 
 
 def ignored_sliders(cases: list[list[float]], right: Any) -> str:
@@ -164,8 +158,8 @@ def judge_prints_first(inputs: Cases, observed: Plots) -> None:
 
 
 def draws_quadratic(seen: Any, abc: list[float]) -> bool:
-    a, b, c = abc
-    return len(seen["axes"]) == 1 and draws(seen["axes"][0], lambda xs: a * xs**2 + b * xs + c)
+    """Whether it drew on one axes, and drew there the quadratic ``abc`` (if given)."""
+    return len(seen["axes"]) == 1 and (not abc or draws(seen["axes"][0], lambda xs: week3.quad(*abc, xs)))
 
 
 def mae_title(abc: list[float]) -> str:
@@ -185,18 +179,12 @@ def judge_draws_plot(inputs: Cases, observed: Plots) -> None:
             f"{what} should draw the quadratic a*x**2 + b*x + c across the data (x from -2 to 2). "
             f"{why or 'No line drawn matches it.'}"
         )
-        title, want, loss = str(ax["title"]), mae_title(abc), fit_at(abc)[1]
-        shown = number(title[5:]) if title.startswith("MAE: ") and len(title) > 10 else None
-        if "tensor(" in title:
-            why = LIKELY.title_tensor.likely
-        elif shown is not None and abs(shown - loss) < 1e-4:
-            why = LIKELY.title_digits.likely
-        else:
-            why = ignored_sliders(cases, lambda i, v: len(plots[i]["axes"]) == 1 and plots[i]["axes"][0]["title"] ==
-                                  mae_title(v))  # fmt: skip
-        assert title == want, f"{what}: the title should be {want!r}; it is {title[:60]!r}. " + (
-            why or "No known mistake matches this title."
-        )
+        title, want = str(ax["title"]), mae_title(abc)
+        hint = wrong.wrong_title(title, fit_at(abc)[1])
+        if title != want and not hint:
+            why = ignored_sliders(cases, lambda i, v: draws_quadratic(plots[i], []) and plots[i]["axes"][0]["title"]
+                                  == mae_title(v))  # fmt: skip
+        require_title(ax, want, what, {title: hint}, why)
         require_ylim(ax, (-3, 12), what, {(-3.0, 13.0): LIKELY.ylim})
 
 
@@ -269,10 +257,12 @@ CHECKS = [
                    [0.7, -2.5, 3.3])] for d in (torch.float32, torch.float64)],
             draw=lambda rng: drawn_sentences(rng, 6), mistakes=wrong.DIRECTIONS, diagnose=shown_wrongly),
     check("plot_quad_gradients_prints_sentences_first", probe=probes.plots, judge=judge_prints_first,
-          uses=["plot_quad_gradients"], substitute=SUBSTITUTE, inputs=slider_cases(
-              [START, [3.0, 2.0, 1.0], [0.5, -1.0, 2.0], [-1.0, 0.0, 5.0], [2.2, 3.3, -1.1], [1.1, 1.1, 3.0]], 3)),
+          uses=["plot_quad_gradients"], substitute=SUBSTITUTE, inputs=drawn_cases(
+              [START, [3.0, 2.0, 1.0], [0.5, -1.0, 2.0], [-1.0, 0.0, 5.0], [2.2, 3.3, -1.1], [1.1, 1.1, 3.0]], 3,
+              sliders_at, robust)),
     check("plot_quad_gradients_draws_plot", probe=probes.plots, judge=judge_draws_plot, uses=["plot_quad_gradients"],
-          inputs=slider_cases([START, [3.0, 2.0, 1.0], [0.5, -1.0, 2.0], [2.2, 3.3, -1.1]], 2), substitute=SUBSTITUTE),
+          inputs=drawn_cases([START, [3.0, 2.0, 1.0], [0.5, -1.0, 2.0], [2.2, 3.3, -1.1]], 2, sliders_at, robust),
+          substitute=SUBSTITUTE),
     check("plot_quad_gradients_sliders_update", probe=probes.slider_moves, judge=judge_sliders, inputs=moves,
           uses=["plot_quad_gradients"], substitute=SUBSTITUTE),
     descent("gradient_descent_returns_losses",

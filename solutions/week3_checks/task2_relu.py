@@ -13,10 +13,12 @@ from autograder.checks.authoring import (
     Cases,
     Plots,
     draw,
+    drawn_cases,
     draws,
     one_axes,
     require_scatter,
     require_sliders,
+    require_title,
     require_ylim,
 )
 from solutions import week3
@@ -33,16 +35,6 @@ ALONE = [[2.0, 1.0, 0.0, 0.0, 0.0, 0.0], [0.0, 0.0, -1.0, 0.5, 0.0, 0.0], [0.0, 
 def seeded(seed: int, count: int, scale: float = 2.0) -> list[list[float]]:
     gen = torch.Generator().manual_seed(seed)
     return [(torch.randn(6, generator=gen) * scale).tolist() for _ in range(count)]
-
-
-RELU_MISTAKES: dict[str, Any] = {
-    LIKELY.clip_after_sum: wrong.clip_after_sum,
-    LIKELY.not_clipped: wrong.not_clipped,
-    LIKELY.clip_from_above: wrong.clip_from_above,
-    LIKELY.pairs_mixed: wrong.PAIRS_MIXED,
-    LIKELY.dtype_changed: wrong.converts_x,
-    **{LIKELY.missing_relu.fill(k=k + 1, fix=fix): wrong.missing(k, j) for k, j, fix in wrong.MISSING},
-}
 
 
 def relu_shape(got: Any, want: Any, case: Any) -> str | None:
@@ -67,13 +59,6 @@ def relu_mae(p: list[float], terms: int = 3, loss: Any = week3.mae) -> float:
     return float(loss(week3.triple_relu(*p[: 2 * terms], *[0.0] * (6 - 2 * terms), week3.x), week3.y))
 
 
-def plots(fixed: list[list[float]], drawn: int) -> Any:
-    def inputs(rng: np.random.Generator) -> Cases:
-        return Cases(fixed + [draw(rng, 6) for _ in range(drawn)])
-
-    return inputs
-
-
 def judge_curve(inputs: Cases, observed: Plots) -> None:
     """plot_triple_relu has the six sliders, and draws triple_relu at their values with the MAE as its title."""
     require_sliders(observed["sliders"], "plot_triple_relu", KEYS, missing=LIKELY.relu_no_decorator,
@@ -86,14 +71,9 @@ def judge_curve(inputs: Cases, observed: Plots) -> None:
             f"{what} should draw triple_relu with those six values from x = -2.1 to 2.1. "
             + (LIKELY.plots_two_relus.likely if two else "No line drawn matches it.")
         )
-        title, loss = ax["title"], relu_mae(p)
-        like = {f"MAE: {relu_mae(p, loss=lambda a, b: ((a - b) ** 2).mean()):.2f}": LIKELY.title_mse,
-                f"MAE: {relu_mae(p, 2):.2f}": LIKELY.mae_two_relus}  # fmt: skip
-        digits = title.startswith("MAE: ") and "tensor" not in title and len(title) > 10
-        hint = like.get(title) or (LIKELY.mae_digits if digits else None)
-        assert title == f"MAE: {loss:.2f}", f"{what}: the title should be 'MAE: {loss:.2f}'; it is {title[:60]!r}. " + (
-            hint.likely if hint else "No known mistake matches this title."
-        )
+        title, mse = ax["title"], relu_mae(p, loss=lambda a, b: ((a - b) ** 2).mean())
+        known = {f"MAE: {mse:.2f}": LIKELY.title_mse, f"MAE: {relu_mae(p, 2):.2f}": LIKELY.mae_two_relus}
+        require_title(ax, f"MAE: {relu_mae(p):.2f}", what, {title: wrong.wrong_title(title, relu_mae(p))} | known)
 
 
 def judge_scatter(inputs: Cases, observed: Plots) -> None:
@@ -140,39 +120,36 @@ def linear_cases() -> list[Any]:
     return [call(m, b, xs.clone()) for xs in tensors for m, b in [(1.5, -2.0), (-3.0, 0.5), (0.0, -1.0)]]
 
 
-SUBSTITUTE = {"triple_relu": week3.triple_relu}
+SUBSTITUTE, SIX = {"triple_relu": week3.triple_relu}, lambda rng: draw(rng, 6)
 CHECKS = [
-    compare("triple_relu_matches_sum_of_relus", reference=week3.triple_relu, mistakes=RELU_MISTAKES,
+    compare("triple_relu_matches_sum_of_relus", reference=week3.triple_relu, mistakes=wrong.RELUS,
             visible=[call(1.0, 0.0, 0.0, 0.0, 0.0, 0.0, FIVE), call(1.0, 0.0, -1.0, 0.0, 0.0, 1.0, FIVE)],
             cases=[*[call(*p, GRID) for p in seeded(7, 60)], *[call(*p, GRID) for p in ALONE]],
             draw=lambda rng: [call(*draw(rng, 6), torch.tensor(np.round(rng.uniform(-4, 4, 41), 4),
                               dtype=torch.float32)) for _ in range(8)],
             raised={"Boolean value of Tensor": LIKELY.python_max}, diagnose=relu_shape),
-    compare("triple_relu_keeps_shape_and_dtype", reference=week3.triple_relu, mistakes=RELU_MISTAKES,
+    compare("triple_relu_keeps_shape_and_dtype", reference=week3.triple_relu, mistakes=wrong.RELUS,
             cases=[*shaped(torch.Generator().manual_seed(11)), call(1.0, 0.5, -1.0, 0.5, 2.0, -1.0, week3.x),
                    call(*torch.tensor([1.0, 0.0, -1.0, 0.5, 2.0, -1.0]), week3.x)],
             draw=drawn_shapes, raised={"Boolean value of Tensor": LIKELY.python_max}, diagnose=relu_shape),
     check("plot_triple_relu_draws_curve", probe=probes.plots, judge=judge_curve, uses=["plot_triple_relu"],
-          inputs=plots([[-1.5, -1.5, 1.5, 1.5, 1.5, 1.5], [1.0, 0.0, -2.0, 1.0, 0.5, 2.0],
-                        [-4.0, -2.0, 3.0, -1.0, 2.5, 0.5]], 2), substitute=SUBSTITUTE),
+          inputs=drawn_cases([[-1.5, -1.5, 1.5, 1.5, 1.5, 1.5], [1.0, 0.0, -2.0, 1.0, 0.5, 2.0],
+                              [-4.0, -2.0, 3.0, -1.0, 2.5, 0.5]], 2, SIX), substitute=SUBSTITUTE),
     check("plot_triple_relu_scatters_data", probe=probes.plots, judge=judge_scatter, uses=["plot_triple_relu"],
-          inputs=plots([[-1.5, -1.5, 1.5, 1.5, 1.5, 1.5], [2.0, -1.0, -3.0, 0.0, 1.0, 1.0]], 1), substitute=SUBSTITUTE),
+          inputs=drawn_cases([[-1.5, -1.5, 1.5, 1.5, 1.5, 1.5], [2.0, -1.0, -3.0, 0.0, 1.0, 1.0]], 1, SIX),
+          substitute=SUBSTITUTE),
     value("triple_relu_fit_quality", name="triple_relu_fit", check=fit_problem),
     compare("linear_is_unclipped", reference=week3.linear, visible=[call(2.0, -1.0, torch.tensor([-2.0, 0.0, 3.0]))],
-            cases=linear_cases(), mistakes={LIKELY.linear_clipped: wrong.clipped_linear},
+            cases=linear_cases(), mistakes=wrong.LINEAR,
             draw=lambda rng: [call(*draw(rng, 2), torch.tensor(np.round(rng.normal(scale=3.0, size=7), 4)))],
             changed=LIKELY.linear_mutates),
     compare("triple_linear_sums_lines", reference=week3.triple_linear, atol=1e-4, substitute={"linear": week3.linear},
             visible=[call(1.0, 0.0, 1.0, 0.0, 1.0, 0.0, torch.tensor([-1.0, 0.0, 1.0]))],
             cases=[call(*p, torch.linspace(-3, 3, 31)) for p in seeded(9, 30)],
             draw=lambda rng: [call(*draw(rng, 6), torch.linspace(-3, 3, 31)) for _ in range(4)],
-            mistakes={LIKELY.swap_halfway.fill(what="triple_linear still adds clipped lines"): wrong.lines({0, 1, 2}),
-                      LIKELY.swap_halfway.fill(what="a term of triple_linear is still clipped"): wrong.ONE_CLIPPED,
-                      LIKELY.line_missing: wrong.LINE_DROPPED}),
+            mistakes=wrong.LINES),
     compare("equivalent_line_collapses", reference=week3.equivalent_line, check_type=False, atol=1e-6,
             visible=[call(1.0, 2.0, 3.0, 4.0, 5.0, 6.0)], cases=[call(*p) for p in seeded(13, 30, 3.0)],
             draw=lambda rng: [call(*draw(rng, 6, scale=3.0)) for _ in range(6)], check_args=False,
-            mistakes={LIKELY.intercepts_add: wrong.line(sum, lambda bs: bs[0]), LIKELY.averaged: wrong.AVERAGED,
-                      LIKELY.slopes_add: wrong.SLOPE_MISSING, LIKELY.intercept_missing: wrong.INTERCEPT_MISSING,
-                      LIKELY.pair_order: wrong.swapped_pair}),
+            mistakes=wrong.LINE),
 ]  # fmt: skip
