@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from autograder.checks.authoring import shown
 from autograder.checks.compare import Rules, difference, plain, without_grad
 from autograder.checks.kinds import Call, Declared, qualified
 from autograder.jail import probing
@@ -96,7 +97,7 @@ class Compare(Declared):
         named = [*self.mistakes, *self.raised.values(), *([self.changed] if self.changed else [])]
         if named or self.diagnose is not None:
             lines.append("Misconceptions it can name:")
-            lines += [f"- {line}" for line in dict.fromkeys(named)]
+            lines += [f"- {shown(line)}" for line in dict.fromkeys(named)]
             if self.diagnose is not None:
                 lines.append(f"- and those {qualified(self.diagnose)} tells from the values returned.")
         return lines

@@ -8,12 +8,15 @@ is in :mod:`autograder.checks.calls`. Instructors declare them with the helpers 
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import textwrap
+import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from autograder.checks.authoring import LIKELY, Misconceptions, shown
 from autograder.checks.compare import plain
 
 
@@ -40,19 +43,26 @@ def first_line(fn: Any) -> str:
 
 
 def named_mistakes(fn: Any) -> list[str]:
-    """The ``Likely mistake: ...`` texts written as whole string constants in ``fn``'s module or body."""
+    """The misconceptions ``fn``'s body names: ``LIKELY.key`` of a :class:`Misconceptions` it sees, as ``key: text``,
+    and ``Likely mistake: ...`` texts written as whole string constants."""
     import ast
 
     try:
         tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
     except (OSError, TypeError, SyntaxError):
         return []
+    scope = getattr(fn, "__globals__", {})
     found: list[str] = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and "Likely mistake: " in node.value:
-            text = node.value.split("Likely mistake: ", 1)[1].strip()
-            if text and text not in found:
-                found.append(text)
+        text = ""
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            known = scope.get(node.value.id)
+            if isinstance(known, Misconceptions) and node.attr in known:
+                text = shown(known[node.attr])
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and LIKELY in node.value:
+            text = node.value.split(LIKELY, 1)[1].strip()
+        if text and text not in found:
+            found.append(text)
     return found
 
 
@@ -78,6 +88,11 @@ class Declared:
     def probe_function(self) -> Callable[..., Any]:
         raise NotImplementedError
 
+    def probe_code(self) -> tuple[str, str]:
+        """What the sandbox runs: the probe's name and its source (the wire format of a probe spec)."""
+        probe = self.probe_function()
+        return probe.__name__, textwrap.dedent(inspect.getsource(probe))
+
     def verdict(self, inputs: Any, observed: Any) -> str | None:
         """None if the cell passes, else why not."""
         raise NotImplementedError
@@ -97,34 +112,57 @@ class Declared:
         ]
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, kw_only=True)
 class Check(Declared):
-    """The fallback: a hand-written probe and judge (plots, sliders)."""
+    """The fallback: a hand-written probe and judge (plots, sliders); see :func:`autograder.checks.api.check`."""
 
     notebook: str
     grade_id: str
     inputs: Callable[[Any], Any]
-    """``inputs(rng: numpy.random.Generator)``: this run's cases, as plain data."""
-    probe: Callable[[dict[str, Any], Any, Any], Any]
-    """``probe(fns, inputs, P)``, run in the sandbox: self-contained (sent as source); ``fns`` holds ``uses``."""
+    """``inputs(rng: numpy.random.Generator)``: this run's cases, a dataclass of plain data (or plain data)."""
+    probe: Callable[..., Any]
+    """``probe(*functions, inputs, P)``, run in the sandbox: self-contained (sent as source)."""
     judge: Callable[[Any, Any], str | None]
-    """``judge(inputs, observed)``: None if the cell passes, else why not."""
+    """``judge(inputs, observed)``: None (or no ``assert`` failing) if the cell passes, else why not."""
     functions: tuple[str, ...] = ()
-    """The names of the student's functions the probe receives."""
+    """The names of the student's functions the probe receives, in the order of its parameters."""
     substitute: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
 
     @property
     def uses(self) -> tuple[str, ...]:
         return self.functions
 
+    def inputs_type(self) -> type | None:
+        """The dataclass ``inputs`` returns (from its annotation), which the judge receives."""
+        hint = typing.get_type_hints(self.inputs).get("return")
+        return hint if dataclasses.is_dataclass(hint) and isinstance(hint, type) else None
+
     def draw_inputs(self, rng: Any) -> Any:
-        return self.inputs(rng)
+        drawn = self.inputs(rng)
+        return dataclasses.asdict(drawn) if dataclasses.is_dataclass(drawn) and not isinstance(drawn, type) else drawn
 
     def probe_function(self) -> Callable[..., Any]:
         return self.probe
 
+    def probe_code(self) -> tuple[str, str]:
+        """The probe's source, and a wrapper that gives it the student's functions and its inputs as attributes."""
+        name, source = super().probe_code()
+        wrapper = f"""
+
+def autograder_typed_probe(fns, inputs, P):
+    import types
+
+    given = types.SimpleNamespace(**inputs) if isinstance(inputs, dict) else inputs
+    return {name}(*[fns.get(n) for n in {list(self.functions)!r}], given, P)
+"""
+        return "autograder_typed_probe", source + wrapper
+
     def verdict(self, inputs: Any, observed: Any) -> str | None:
-        return self.judge(inputs, observed)
+        kind = self.inputs_type()
+        try:
+            return self.judge(kind(**inputs) if kind is not None else inputs, observed)
+        except AssertionError as exc:
+            return str(exc) or f"{qualified(self.judge)} failed"
 
     def describe(self) -> list[str]:
         uses = ", ".join(self.functions) or "nothing of the student's"

@@ -184,10 +184,9 @@ def plan(checks: list[Declared], seed: int | None = None) -> Plan:
         problem = plain_data_problem(inputs)
         if problem:
             raise AutograderError(f"the inputs of the check {gid} are not plain data: {problem}")
-        probe = check.probe_function()
         result.checks.setdefault(nb, {})[gid] = check
         result.inputs.setdefault(nb, {})[gid] = json.loads(json.dumps(inputs))
-        result.sources.setdefault(nb, {})[gid] = (probe.__name__, probe_source(probe))
+        result.sources.setdefault(nb, {})[gid] = check.probe_code()
         subs = {name: reference_source(fn) for name, fn in check.substitute.items()}
         result.substitutes.setdefault(nb, {})[gid] = subs
     return result

@@ -7,11 +7,27 @@ misconception in the feedback. Each function here is wrong in one way only.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+import numpy as np
 import torch
 
+from autograder.checks.authoring import number
 from solutions import week3
+from solutions.week3_checks.misconceptions import LIKELY
+
+_X = week3.x.numpy().astype(float).ravel()
+DATA = np.column_stack([_X, week3.y.numpy().astype(float).ravel()])
+"""The twenty data points a plot must scatter, and the noise-free quadratic's points, scattered by mistake."""
+NOISE_FREE = np.column_stack([_X, week3.f(_X)])
+
+
+def wrong_title(title: str, loss: float) -> str | None:
+    """The misconception a title that is not ``MAE: {loss:.2f}`` shows, if known: a tensor, or all the digits."""
+    digits = title.startswith("MAE: ") and len(title) > 10 and abs((number(title[5:]) or math.inf) - loss) < 1e-4
+    return LIKELY.title_tensor if "tensor(" in title else LIKELY.title_digits if digits else None
+
 
 # --- gradient_sentences -------------------------------------------------------------------------
 
@@ -41,48 +57,55 @@ zero_decreases = sentences_by(lambda g, p: "should be decreased" if g == 0 else 
 parameter_rule = sentences_by(lambda g, p: _advice(p))
 
 
-def one_string(params: Any) -> str:
-    return "\n".join(week3.gradient_sentences(params))
+DIRECTIONS = {LIKELY.direction_reversed: reversed_rule, LIKELY.sign_of_rounded_value: rounded_rule,
+              LIKELY.zero_gradient_direction: [zero_increases, zero_decreases],
+              LIKELY.parameter_not_gradient: parameter_rule}  # fmt: skip
 
 
 # --- gradient_descent ------------------------------------------------------------------------------
 
 
-def descent(*, keep: bool = False, frozen: bool = False, sign: float = -1.0, lr_power: int = 1, lr: float | None = None,
-            steps: int | None = None, extra: int = 0, after: bool = False, rounded: bool = False, tensors: bool = False,
+def descent(*, keep: bool = False, frozen: bool = False, sign: float = -1.0, lr_power: int = 1, fixed_lr: float = 0,
+            fixed_steps: int = 0, extra: int = 0, after: bool = False, rounded: bool = False, tensors: bool = False,
             new_tensor: bool = False, loss: Any = None) -> Any:  # fmt: skip
     """gradient_descent with one thing wrong (each keyword names one)."""
 
-    def gradient_descent(loss_fn: Any, params: Any, lr_: float = 0.01, steps_: int = 10) -> list[Any]:
-        rate = (lr if lr is not None else lr_) ** lr_power
-        count = max((steps if steps is not None else steps_) + extra, 0)
-        p, losses, loss_of = params, [], loss_fn if loss is None else loss
-        for _ in range(count):
+    def gradient_descent(loss_fn: Any, params: Any, lr: float = 0.01, steps: int = 10) -> list[Any]:
+        p, losses, loss_of, rate = params, [], loss or loss_fn, (fixed_lr or lr) ** lr_power
+        for _ in range(max((fixed_steps or steps) + extra, 0)):
             if p.grad is not None and not keep:
                 p.grad.zero_()
-            value_ = loss_of(p)
-            value_.backward()
+            (before := loss_of(p)).backward()
             with torch.no_grad():
                 step = 0 if frozen else sign * rate * p.grad
-                if new_tensor:
-                    p = (p + step).requires_grad_()
-                else:
-                    p += step
-            value = loss_of(p).item() if after else value_.item()
-            losses.append(value_.detach() if tensors else round(value, 2) if rounded else value)
+                p = (p + step).requires_grad_() if new_tensor else p.add_(step)
+            value = loss_of(p).item() if after else before.item()
+            losses.append(before.detach() if tensors else round(value, 2) if rounded else value)
         return losses
 
-    def wrapper(loss_fn: Any, params: Any, lr: float = 0.01, steps: int = 10) -> list[Any]:
-        return gradient_descent(loss_fn, params, lr, steps)
-
-    return wrapper
+    return gradient_descent
 
 
-# --- triple_relu -----------------------------------------------------------------------------------
+DESCENT = {
+    LIKELY.accumulated_gradients: descent(keep=True),
+    LIKELY.zeroed_before_update: descent(frozen=True),
+    LIKELY.gradient_ascent: descent(sign=1.0),
+    LIKELY.lr_twice: descent(lr_power=2),
+    LIKELY.lr_ignored: descent(fixed_lr=0.01),
+    LIKELY.steps_ignored: descent(fixed_steps=10),
+    LIKELY.steps_off_by_one: [descent(extra=1), descent(extra=-1)],
+    LIKELY.loss_after_update: descent(after=True),
+    LIKELY.rounded_losses: descent(rounded=True),
+    LIKELY.losses_not_floats: descent(tensors=True),
+    LIKELY.loss_fn_ignored: descent(loss=week3.quad_mae),
+    LIKELY.params_not_updated: descent(new_tensor=True),
+}
+
+# --- triple_relu, linear, triple_linear, equivalent_line ----------------------------------------------
 
 
 def relus(terms: Any) -> Any:
-    """triple_relu computing ``terms(lines, x)`` from the three lines m*x + b (as tensors)."""
+    """triple_relu computing ``terms(lines, params, x)`` from the three lines m*x + b (as tensors)."""
 
     def triple_relu(m1: Any, b1: Any, m2: Any, b2: Any, m3: Any, b3: Any, x: Any) -> Any:
         return terms([m1 * x + b1, m2 * x + b2, m3 * x + b3], (m1, b1, m2, b2, m3, b3), x)
@@ -90,40 +113,27 @@ def relus(terms: Any) -> Any:
     return triple_relu
 
 
-def _clip(t: Any) -> Any:
+def clip(t: Any) -> Any:
     return torch.clamp(t, min=0.0)
 
 
-clip_after_sum = relus(lambda lines, p, x: _clip(lines[0] + lines[1] + lines[2]))
-not_clipped = relus(lambda lines, p, x: lines[0] + lines[1] + lines[2])
-clip_from_above = relus(lambda lines, p, x: sum(torch.clamp(line, max=0.0) for line in lines))
+def missing(k: int, twice: int | None) -> Any:
+    return relus(lambda ls, p, x: sum(clip(line) for i, line in enumerate(ls) if i != k) + (
+        clip(ls[twice]) if twice is not None else 0))  # fmt: skip
 
 
-def missing(k: int, twice: int | None = None) -> Any:
-    def terms(lines: Any, p: Any, x: Any) -> Any:
-        kept = [_clip(line) for i, line in enumerate(lines) if i != k]
-        return kept[0] + kept[1] + (_clip(lines[twice]) if twice is not None else 0)
-
-    return relus(terms)
-
-
-def paired(order: list[int]) -> Any:
-    return relus(lambda lines, p, x: sum(_clip(p[2 * i] * x + p[2 * j + 1]) for i, j in enumerate(order)))
-
-
-PAIRS_MIXED = [paired(o) for o in ([0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0])]
-PAIRS_MIXED.append(relus(lambda lines, p, x: sum(_clip(b * x + m) for m, b in zip(p[0::2], p[1::2], strict=True))))
-
-
-def converts_x(m1: Any, b1: Any, m2: Any, b2: Any, m3: Any, b3: Any, x: Any) -> Any:
-    return week3.triple_relu(m1, b1, m2, b2, m3, b3, x.float())
-
-
-# --- linear, triple_linear, equivalent_line ------------------------------------------------------------
-
-
-def clipped_linear(m: Any, b: Any, x: Any) -> Any:
-    return torch.clamp(m * x + b, min=0.0)
+ORDERS = ([0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0])
+RELUS = {
+    LIKELY.clip_after_sum: relus(lambda ls, p, x: clip(ls[0] + ls[1] + ls[2])),
+    LIKELY.not_clipped: relus(lambda ls, p, x: ls[0] + ls[1] + ls[2]),
+    LIKELY.clip_from_above: relus(lambda ls, p, x: sum(torch.clamp(line, max=0.0) for line in ls)),
+    LIKELY.pairs_mixed: [relus(lambda ls, p, x, o=o: sum(clip(p[2 * i] * x + p[2 * j + 1]) for i, j in enumerate(o)))
+                         for o in ORDERS] + [relus(lambda ls, p, x: sum(clip(p[i + 1] * x + p[i]) for i in (0, 2, 4)))],
+    LIKELY.dtype_changed: lambda m1, b1, m2, b2, m3, b3, x: week3.triple_relu(m1, b1, m2, b2, m3, b3, x.float()),
+    **{LIKELY.missing_relu.fill(k=k + 1, fix=f"ReLU number {j + 1} was added twice instead." if j is not None else
+                                "add all three."): missing(k, j) for k in range(3) for j in (None, *{0, 1, 2} - {k})},
+}  # fmt: skip
+"""Known wrong triple_relu, by misconception: ReLU number k + 1 may be missing, and j + 1 added twice instead."""
 
 
 def lines(clipped: set[int], dropped: int | None = None) -> Any:
@@ -131,16 +141,26 @@ def lines(clipped: set[int], dropped: int | None = None) -> Any:
 
     def triple_linear(m1: Any, b1: Any, m2: Any, b2: Any, m3: Any, b3: Any, x: Any) -> Any:
         terms = [m * x + b for m, b in ((m1, b1), (m2, b2), (m3, b3))]
-        terms = [_clip(t) if i in clipped else t for i, t in enumerate(terms)]
-        return sum(t for i, t in enumerate(terms) if i != dropped)
+        return sum(clip(t) if i in clipped else t for i, t in enumerate(terms) if i != dropped)
 
     return triple_linear
 
 
 def line(m: Any, b: Any) -> Any:
     """equivalent_line returning ``(m(ms), b(bs))`` of the slopes and intercepts."""
+    return lambda m1, b1, m2, b2, m3, b3: (m([m1, m2, m3]), b([b1, b2, b3]))
 
-    def equivalent_line(m1: float, b1: float, m2: float, b2: float, m3: float, b3: float) -> tuple[float, float]:
-        return m([m1, m2, m3]), b([b1, b2, b3])
 
-    return equivalent_line
+LINES = {
+    LIKELY.swap_halfway.fill(what="triple_linear still adds clipped lines"): lines({0, 1, 2}),
+    LIKELY.swap_halfway.fill(what="a term of triple_linear is still clipped"): [lines({k}) for k in range(3)],
+    LIKELY.line_missing: [lines(set(), k) for k in range(3)],
+}
+LINE = {
+    LIKELY.intercepts_add: line(sum, lambda bs: bs[0]),
+    LIKELY.averaged: line(lambda ms: sum(ms) / 3, lambda bs: sum(bs) / 3),
+    LIKELY.slopes_add: [line(lambda ms, k=k: sum(ms) - ms[k], sum) for k in range(3)],
+    LIKELY.intercept_missing: [line(sum, lambda bs, k=k: sum(bs) - bs[k]) for k in range(3)],
+    LIKELY.pair_order: lambda m1, b1, m2, b2, m3, b3: (b1 + b2 + b3, m1 + m2 + m3),
+}
+LINEAR = {LIKELY.linear_clipped: lambda m, b, x: clip(m * x + b)}

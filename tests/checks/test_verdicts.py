@@ -61,9 +61,9 @@ def test_checks_are_listed_in_notebook_order() -> None:
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.grade_id)
 def test_probe_is_self_contained_and_inputs_are_plain_data(check: verdicts.Declared) -> None:
     namespace: dict[str, Any] = {}
-    probe = check.probe_function()
-    exec(compile(verdicts.probe_source(probe), "<probe>", "exec"), namespace)
-    assert set(namespace) - {"__builtins__"} == {probe.__name__}
+    name, source = check.probe_code()
+    exec(compile(source, "<probe>", "exec"), namespace)
+    assert set(namespace) - {"__builtins__"} == {name, check.probe_function().__name__}
     plan = verdicts.plan([check], seed=1)
     assert verdicts.plain_data_problem(plan.inputs[check.notebook][check.grade_id]) is None
     assert verdicts.plan([check], seed=1).inputs == plan.inputs, "the same seed must give the same inputs"
@@ -202,8 +202,8 @@ def test_checks_grade_the_case_as_catalogued(case: Case, zygote: Zygote) -> None
     judged = plan.judge(case.notebook, run.observations)
     lost = {gid for gid, v in judged.items() if not v.passed}
     assert lost == set(case.loses), {gid: judged[gid].reason for gid in lost ^ set(case.loses)} | {"seed": plan.seed}
-    line = MISCONCEPTIONS.get(case.misconception, "")
-    unnamed = {gid: judged[gid].reason for gid in lost if line not in judged[gid].reason}
+    line = MISCONCEPTIONS.get(case.misconception)
+    unnamed = {gid: judged[gid].reason for gid in lost if line is not None and not line.found_in(judged[gid].reason)}
     assert unnamed == {}, f"seed {plan.seed}: should say {line!r}"
 
 

@@ -104,7 +104,7 @@ def problems(case: Case, lost: set[str], messages: dict[str, str]) -> list[str]:
     if case.loses:
         line = MISCONCEPTIONS[case.misconception]
         for gid in sorted(lost & set(case.loses)):
-            if line not in messages.get(gid, ""):
+            if not line.found_in(messages.get(gid, "")):
                 found.append(f"{case.student}: {gid} does not say {line!r}; it says {messages.get(gid, '')!r}")
     return found
 
