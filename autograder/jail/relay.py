@@ -1,7 +1,7 @@
 """A probe's references, from the grader to the child only when it asks, and only through the zygote.
 
 A check that swaps in the reference of a function already graded (a plot
-check draws with the reference ``gradient_sentences``, say) needs that
+check draws with the reference of a function graded in an earlier cell) needs that
 reference's source in the child. It is never in the job the child starts
 with. When such a probe runs, the child sends an *ask* on its own pipe: the
 probe's grade id and every observation it has made so far. The zygote
