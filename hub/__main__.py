@@ -39,7 +39,11 @@ def main(argv: list[str] | None = None) -> int:
             accounts.ensure(person, fresh_home=not args.keep_homes)
         print(f"hub: laying out {args.dir} and releasing {deploy.ASSIGNMENT} (a minute)...", flush=True)
         deployment = deploy.deploy(args.dir, people)
-        hub = server.start(deployment, args.port)
+        try:
+            hub = server.start(deployment, args.port)
+        except BaseException:
+            deployment.close()
+            raise
     except HubError as exc:
         print(f"hub: {exc}", file=sys.stderr)
         return 1
@@ -63,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     finally:
         hub.stop()
+        deployment.close()
 
 
 if __name__ == "__main__":

@@ -98,8 +98,10 @@ def run_as(
     cwd: Path | None = None,
     env: dict[str, str] | None = None,
     timeout: float = 600,
+    prefix: list[str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``argv`` as the account (``runuser``), with a login-like environment plus ``env``."""
+    """Run ``argv`` as the account (``runuser``), with a login-like environment plus ``env``; ``prefix``: what
+    runs it (``nsenter`` into the hub's namespace)."""
     base = {
         "HOME": str(account.home),
         "USER": account.name,
@@ -108,7 +110,17 @@ def run_as(
         "PATH": "/usr/local/bin:/usr/bin:/bin",
     }
     base.update(env or {})
-    command = ["runuser", "-u", account.name, "--", "env", "-i", *(f"{k}={v}" for k, v in base.items()), *argv]
+    command = [
+        *(prefix or []),
+        "runuser",
+        "-u",
+        account.name,
+        "--",
+        "env",
+        "-i",
+        *(f"{k}={v}" for k, v in base.items()),
+        *argv,
+    ]
     return subprocess.run(
         command, cwd=cwd or account.home, capture_output=True, text=True, timeout=timeout, check=False
     )

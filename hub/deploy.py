@@ -21,12 +21,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from hub import environment
 from hub.accounts import Account, run_as
 from hub.errors import HubError
+from hub.namespace import Namespace, open_namespace
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE_ID = "nn-foundations"
@@ -65,6 +67,11 @@ class Deployment:
     root: Path
     env: environment.Environment
     accounts: tuple[Account, ...]
+    namespace: Namespace
+    """Where the accounts' commands and servers run (see ``hub/namespace.py``)."""
+
+    def close(self) -> None:
+        self.namespace.close()
 
     @property
     def exchange(self) -> Path:
@@ -99,11 +106,22 @@ class Deployment:
             "JUPYTER_CONFIG_PATH": self.jupyter_config_path(account),
         }
 
+    def run(
+        self, account: Account, argv: list[str], *, cwd: Path | None = None, timeout: float = 600
+    ) -> subprocess.CompletedProcess[str]:
+        """Run ``argv`` as ``account`` in the hub's namespace, with the environment of the account's server."""
+        return run_as(
+            account,
+            argv,
+            cwd=cwd,
+            env=self.user_env(account),
+            timeout=timeout,
+            prefix=self.namespace.prefix(cwd or account.home),
+        )
+
     def run_as(self, account: Account, *argv: str, cwd: Path | None = None, timeout: float = 600) -> str:
         """Run a command of the hub's environment as ``account``; its output, or a HubError."""
-        done = run_as(
-            account, [str(self.env.bin / argv[0]), *argv[1:]], cwd=cwd, env=self.user_env(account), timeout=timeout
-        )
+        done = self.run(account, [str(self.env.bin / argv[0]), *argv[1:]], cwd=cwd, timeout=timeout)
         if done.returncode != 0:
             raise HubError(
                 f"`{' '.join(argv)}` as {account.name} failed: {(done.stderr or done.stdout).strip()[-2000:]}"
@@ -170,11 +188,17 @@ def deploy(root: Path, accounts: list[Account], *, release: bool = True) -> Depl
     root.mkdir(parents=True, exist_ok=True)
     root.chmod(0o755)
     env = environment.build(root)
-    deployment = Deployment(root=root, env=env, accounts=tuple(accounts))
-    make_exchange(deployment.exchange)
-    write_role_configs(root, deployment.exchange, deployment.course)
-    copy_course(deployment)
-    if release:
-        deployment.run_as(deployment.instructor, "autograder", "release", ASSIGNMENT, cwd=deployment.course)
-        deployment.run_as(deployment.instructor, "nbgrader", "release_assignment", ASSIGNMENT, cwd=deployment.course)
+    deployment = Deployment(root=root, env=env, accounts=tuple(accounts), namespace=open_namespace(root / ".stage"))
+    try:
+        make_exchange(deployment.exchange)
+        write_role_configs(root, deployment.exchange, deployment.course)
+        copy_course(deployment)
+        if release:
+            deployment.run_as(deployment.instructor, "autograder", "release", ASSIGNMENT, cwd=deployment.course)
+            deployment.run_as(
+                deployment.instructor, "nbgrader", "release_assignment", ASSIGNMENT, cwd=deployment.course
+            )
+    except BaseException:
+        deployment.close()
+        raise
     return deployment

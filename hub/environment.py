@@ -65,28 +65,19 @@ class Environment:
         return str(self.project_prefix / "etc" / "jupyter")
 
 
-def base_interpreter(world_runs: bool) -> Path:
-    """An interpreter of this Python version that every account can run."""
-    own = Path(sys.base_prefix) / "bin" / VERSION
-    if world_runs and readable_by_all(own):
-        return own
-    system = Path("/usr/bin") / VERSION
-    if system.is_file() and readable_by_all(system):
-        return system
-    raise HubError(
-        f"no {VERSION} that every account can run: {own} is not reachable for them"
-        f" (install Debian's {VERSION}, or the course's environment where all accounts can read it)"
-    )
+def unreachable_folder(path: Path) -> Path | None:
+    """The first folder above ``path`` (symlinks followed) that a user other than its owner cannot enter."""
+    real = Path(os.path.realpath(path))
+    for folder in reversed(real.parents):
+        if not os.stat(folder).st_mode & 0o001:
+            return folder
+    return None
 
 
 def readable_by_all(path: Path) -> bool:
-    """Whether a user who is neither owner nor in the group can reach ``path`` (every folder above it
-    searchable, the file itself readable; symlinks followed)."""
+    """Whether a user who is neither owner nor in the group can read ``path`` (symlinks followed)."""
     real = Path(os.path.realpath(path))
-    for folder in [*reversed(real.parents)]:
-        if not os.stat(folder).st_mode & 0o001:
-            return False
-    return bool(os.stat(real).st_mode & 0o004)
+    return unreachable_folder(real) is None and bool(os.stat(real).st_mode & 0o004)
 
 
 def build(root: Path) -> Environment:
@@ -95,7 +86,7 @@ def build(root: Path) -> Environment:
     site_packages = Path(sysconfig.get_paths()["purelib"])
     if not readable_by_all(site_packages / "nbgrader" / "__init__.py"):
         raise HubError(f"the project's packages in {site_packages} are not readable by the course's accounts")
-    interpreter = base_interpreter(world_runs=True)
+    interpreter = Path(sys.base_prefix) / "bin" / VERSION
     shutil.rmtree(root / "env", ignore_errors=True)
     made = subprocess.run(
         [str(interpreter), "-m", "venv", "--without-pip", str(root / "env")],

@@ -65,7 +65,7 @@ def start(deployment: Deployment, port: int | None = None) -> Hub:
     env = dict(os.environ, PATH=f"{Path(command).parent}:{Path(sys.executable).parent}:{os.environ.get('PATH', '')}")
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "jupyterhub", "-f", str(config)],
+            [*deployment.namespace.prefix(deployment.root), sys.executable, "-m", "jupyterhub", "-f", str(config)],
             cwd=deployment.root,
             env=env,
             stdin=subprocess.DEVNULL,
