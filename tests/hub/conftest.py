@@ -61,3 +61,7 @@ def hub(deployment: Deployment) -> Iterator[server.Hub]:
         left = kill_left(tree)
     assert started.process.returncode is not None
     assert not left, f"processes of the hub left running: {[(p.pid, p.cmdline) for p in left]}"
+
+
+# The browser of tests/browser (Debian's Chromium, loopback only), for the term in the browser.
+from tests.browser.conftest import browser  # noqa: E402, F401
