@@ -6,10 +6,10 @@ grader's checks) stays in the instructor's course folder only. The project's own
 this machine its interpreter is under ``/root`` (mode 0700), and its editable install of the project puts the
 checkout's ``solutions/`` on the path. So the hub builds its own small environment in its folder:
 
-- ``env/``: a venv made with an interpreter of the same Python version that every account can run
-  (the project venv's base interpreter if they can, else the system's ``/usr/bin/python3.X``), whose one path
-  file adds the project venv's ``site-packages`` (its third-party packages: nothing is copied, and the path
-  file is not processed, so the editable install of the checkout is not active);
+- ``env/``: a venv over the project venv's own interpreter (reachable by the accounts in the hub's mount
+  namespace, ``hub/namespace.py``, where it is not on the host), whose one path file adds the project venv's
+  ``site-packages`` (its third-party packages: nothing is copied, and the path file's entry is not scanned
+  for ``.pth`` files, so the editable install of the checkout is not active);
 - ``lib/autograder/``: a copy of the grader package (the engine knows no assignment: nothing secret);
 - ``env/bin/``: the project venv's console scripts (``nbgrader``, ``alembic``, ``autograder``, ...) with
   their first line pointing at this interpreter.

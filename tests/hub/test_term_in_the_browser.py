@@ -180,10 +180,8 @@ def test_a_term_on_the_hub(
             notebook = gb.find_submission_notebook(WRITTEN_IN, ASSIGNMENT, ana.name)
             written = next(g for g in notebook.grades if g.needs_manual_grade)  # the first written answer
             name, maximum, submission_id = written.name, written.max_score, notebook.id
-        page.goto(f"{hub.url}user/{teacher.name}/formgrader/submission/{submission_id}")
-        score = page.locator(".nbgrader_cell").filter(has=page.locator(f"#{name}")).locator("input.score")
-        if score.count() != 1:
-            score = page.locator("input.score").first  # the cells are in notebook order: the first written one
+        page.goto(f"{hub.url}user/{teacher.name}/formgrader/submissions/{submission_id}/")
+        score = page.locator(f"input.score[id='{name}']")  # the formgrader's score box of that grade cell
         score.fill(f"{maximum:g}")
         score.press("Tab")
         ui.wait_until(lambda: manual_score(course, ana, name) == maximum or None, what="the hand-given score saved")
