@@ -12,6 +12,7 @@ scores, and dan the grader's message for his mistake. Screenshots of each step g
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Iterator
@@ -170,10 +171,16 @@ def test_a_term_on_the_hub(
             written = next(g for g in notebook.grades if g.needs_manual_grade)  # the first written answer
             name, maximum, submission_id = written.name, written.max_score, notebook.id
         page.goto(f"{hub.url}user/{teacher.name}/formgrader/submissions/{submission_id}/")
+        page.wait_for_selector("#notebook-container")
+        page.wait_for_load_state("networkidle")  # the formgrader's models loaded: a change is saved
         score = page.locator(f"input.score[id='{name}']")  # the formgrader's score box of that grade cell
-        score.fill(f"{maximum:g}")
-        score.press("Tab")
-        ui.wait_until(lambda: manual_score(course, ana, name) == maximum or None, what="the hand-given score saved")
+        for _ in range(3):
+            score.fill(f"{maximum:g}")
+            score.press("Tab")  # the formgrader saves a score when its box loses focus
+            with contextlib.suppress(AssertionError):
+                ui.wait_until(lambda: manual_score(course, ana, name) == maximum or None, timeout=20, what="saved")
+                break
+        assert manual_score(course, ana, name) == maximum, "the hand-given score was not saved"
         page.screenshot(path=artifacts / "6-instructor-graded-by-hand.png")
 
         page.goto(f"{hub.url}user/{teacher.name}/formgrader/manage_assignments")
