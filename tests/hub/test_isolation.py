@@ -9,6 +9,7 @@ attack corpus while everything outside them is watched.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from nbgrader.api import Gradebook
+from nbgrader.api import Gradebook, MissingEntry
 
 from autograder.course import Course
 from autograder.samples import Variant, build
@@ -196,18 +197,37 @@ def test_grading_hostile_submissions_as_the_instructor_changes_nothing_outside_t
         "course": fingerprint(course.root, "source", "solutions", "release", "submitted", "feedback"),
         "hub": fingerprint(deployment.root, "env", "lib", "etc"),
     }
-    before = scores(course)
-    deployment.run_as(teacher, "autograder", "grade", ASSIGNMENT, *(f"--student={s}" for s in attacks), cwd=course.root)
-    after = {
-        "exchange": fingerprint(deployment.root, "exchange"),
-        "homes": {s.name: fingerprint(s.home, ".") for s in deployment.students},
-        "course": fingerprint(course.root, "source", "solutions", "release", "submitted", "feedback"),
-        "hub": fingerprint(deployment.root, "env", "lib", "etc"),
-    }
-    assert after == watched
-    now = scores(course)
-    assert {s: now[s] for s in before} == before  # the classmates' grades as they were
-    assert now["hostile_rewrites_the_gradebook"] < now[term.ana.name]  # its wrong answers, not the full marks it wrote
+    try:
+        before = scores(course)
+        deployment.run_as(
+            teacher, "autograder", "grade", ASSIGNMENT, *(f"--student={s}" for s in attacks), cwd=course.root
+        )
+        after = {
+            "exchange": fingerprint(deployment.root, "exchange"),
+            "homes": {s.name: fingerprint(s.home, ".") for s in deployment.students},
+            "course": fingerprint(course.root, "source", "solutions", "release", "submitted", "feedback"),
+            "hub": fingerprint(deployment.root, "env", "lib", "etc"),
+        }
+        assert after == watched
+        now = scores(course)
+        assert {s: now[s] for s in before} == before  # the classmates' grades as they were
+        assert (
+            now["hostile_rewrites_the_gradebook"] < now[term.ana.name]
+        )  # its wrong answers, not the full marks it wrote
+
+    finally:  # the term in the browser then generates everyone's feedback: these have no timestamp.txt
+        remove_students(course, list(attacks))
+
+
+def remove_students(course: Course, students: list[str]) -> None:
+    """Take students out of the course: their folders and their rows in the gradebook."""
+    with Gradebook(course.gradebook_url()) as gb:
+        for student in students:
+            with contextlib.suppress(MissingEntry):
+                gb.remove_student(student)
+    for student in students:
+        for folder in (course.submitted_dir, course.root / "autograded", course.root / "feedback"):
+            shutil.rmtree(folder / student, ignore_errors=True)
 
 
 def scores(course: Course) -> dict[str, float]:
