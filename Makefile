@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 
-.PHONY: install system-deps demo test lint nbgrader-suite release bench-notebooks bench-grading
+.PHONY: install system-deps demo test lint nbgrader-suite release bench-notebooks bench-grading hub
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,7 @@ nbgrader-suite: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check autograder solutions tests demo benchmarks
+	$(BIN)/ruff format --check autograder solutions tests demo benchmarks hub
 	$(BIN)/mypy
 
 release: $(STAMP)
@@ -44,3 +44,8 @@ bench-notebooks: $(STAMP)
 STUDENTS ?= 100
 bench-grading: $(STAMP)
 	$(BIN)/python benchmarks/grading.py --students $(STUDENTS)
+
+# The course on a JupyterHub on 127.0.0.1 with real Unix accounts (run as root; Ctrl-C stops it). See the README.
+HUB_PORT ?= 8000
+hub: $(STAMP)
+	$(BIN)/python -m hub --port $(HUB_PORT)

@@ -69,6 +69,14 @@ ROOT_CAPABILITIES = (
 and read the memory maps of a job's processes (they changed user) for the memory watchdog."""
 
 
+USERNS_HINT = (
+    "; as a user other than root the sandbox needs unprivileged user namespaces: as root, allow them with"
+    " `sysctl -w user.max_user_namespaces=15000` (and `kernel.unprivileged_userns_clone=1` where that exists,"
+    " `kernel.apparmor_restrict_unprivileged_userns=0` on Ubuntu 24.04), or grade as root"
+)
+"""What to change when bubblewrap fails for a user other than root (the instructor's own server on a hub)."""
+
+
 @dataclass(frozen=True)
 class Sandbox:
     """How to build the sandbox (see :class:`autograder.settings.Grader`)."""
@@ -236,5 +244,6 @@ def sandbox_available(sandbox: Sandbox | None = None) -> str | None:
         shutil.rmtree(scratch, ignore_errors=True)
     if done.returncode != 0:
         lines = (done.stderr or done.stdout).strip().splitlines()
-        return f"bubblewrap does not work here: {lines[-1] if lines else f'exit status {done.returncode}'}"
+        reason = f"bubblewrap does not work here: {lines[-1] if lines else f'exit status {done.returncode}'}"
+        return reason + (USERNS_HINT if os.geteuid() != 0 else "")
     return None
