@@ -42,13 +42,26 @@ FEEDBACK_PREPROCESSORS = [
 """``GenerateFeedback.preprocessors`` of ``autograder report``, unless the course's config sets the list."""
 
 
+_AUTOGRADE: dict[str, Any] = {}
+
+
+def autograde_settings(config: Config) -> Any:
+    """nbgrader's ``Autograde`` converter configured by ``config`` (made once per configuration of it: making
+    one costs tens of milliseconds, and the grading loop asks for its settings several times a submission)."""
+    from nbgrader.converters.autograde import Autograde
+
+    key = repr(sorted((name, repr(value)) for name, value in config.Autograde.items()))
+    if key not in _AUTOGRADE:
+        _AUTOGRADE.clear()  # one configuration at a time is the common case
+        _AUTOGRADE[key] = Autograde(config=config)
+    return _AUTOGRADE[key]
+
+
 def autograde_steps(config: Config) -> tuple[list[Any], list[Any]]:
     """nbgrader's ``Autograde.sanitize_preprocessors`` and ``Autograde.autograde_preprocessors`` as the course
     configures them (the latter defaulting to :data:`autograder.plugins.AUTOGRADE_PREPROCESSORS`): the one
     source of both ``nbgrader autograde``'s steps and ``autograder grade``'s."""
-    from nbgrader.converters.autograde import Autograde
-
-    configured = Autograde(config=config)
+    configured = autograde_settings(config)
     autograde = configured.autograde_preprocessors if "autograde_preprocessors" in config.Autograde else None
     return list(configured.sanitize_preprocessors), list(autograde or AUTOGRADE_PREPROCESSORS)
 
@@ -113,6 +126,11 @@ class Grader(Configurable):
         "",
         help="A Python module (found with the course root first on the path) whose code each zygote runs once "
         "before forking, so that no notebook's process repeats first-use work (a first figure, a first backward pass).",
+    ).tag(config=True)
+    shared_prefix = Bool(
+        True,
+        help="Run a notebook's locked set-up cells (its first code cells, unchanged from source/) once per zygote "
+        "and fork every notebook that begins with them from the state after them; False runs each notebook in full.",
     ).tag(config=True)
     execute_ungraded = Bool(
         False, help="Also run notebooks that have no grade cells (their outputs cannot change a score)."

@@ -8,8 +8,12 @@ stock nbgrader (one submission at a time, a fresh kernel per notebook) and the
 other with ours, checks that both gradebooks agree, and prints:
 
 * the speed-up of ours over stock and the seconds per submission of each;
-* the floor: executing the graded notebooks' cells in one already-warm
-  interpreter, one after another, with no gradebook work;
+* the seconds per submission in each stage (main process: intake, prepare,
+  finalize, gradebook; zygote: the shared set-up, the other cells, the probes),
+  from the grading records;
+* the floor: the students' own cells of the graded notebooks and the checks'
+  calls, in one already-warm interpreter, one after another, each notebook's
+  shared set-up run once, with no gradebook work;
 * the peak memory (sum of the resident memory of the whole process tree,
   sampled) of our run, for N and for N/4, to show it does not grow with N.
 """
@@ -34,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from autograder.course import Course  # noqa: E402
 from autograder.engine.release import generate_release  # noqa: E402
+from autograder.engine.results import MAIN_STAGES, STAGES, read_record  # noqa: E402
 from autograder.engine.seeds import SECRETS_DIR  # noqa: E402
 from autograder.samples import Variant, build_cohort, stock_config  # noqa: E402
 from demo.cohort import SAMPLE_COHORT  # noqa: E402
@@ -108,42 +113,92 @@ def scores(course: Path) -> dict[tuple[str, str, str], float | None]:
 
 
 def floor_seconds(course: Path, students: list[str]) -> float:
-    """Execute the graded notebooks of every submission in one warm interpreter, serially."""
+    """The floor: in one warm interpreter, one after another, the students' own cells of every graded notebook
+    (what follows the shared set-up, hidden-test blocks cut) with the grader's probes (the checks' calls); each
+    notebook's shared set-up run once. No gradebook, no process per notebook."""
     code = f"""
 import json, sys, time
 sys.path.insert(0, {str(ROOT)!r})
+import nbformat
 import numpy, torch, matplotlib.pyplot, ipywidgets, IPython
 torch.set_num_threads(1)
+from dataclasses import asdict
 from pathlib import Path
+from autograder.checks.hidden import for_sandbox
+from autograder.course import Course
+from autograder.engine import seeds, setup_cells
 from autograder.jail.executor import Capture, build_shell, run_cells
+from autograder.jail.probing import ProbeSchedule
+course = Course.load({str(course)!r})
+plan = seeds.assignment_plan(course, "week3")
 capture = Capture(10**9)
 shell = build_shell(capture)
 total = 0.0
+after_setup = {{}}
 for student in {students!r}:
-    for path in sorted(Path({str(course)!r}, "submitted", student, "week3").glob("*.ipynb")):
-        nb = json.loads(path.read_text())
+    for path in sorted(Path({str(course)!r}, "autograded", student, "week3").glob("*.ipynb")):
+        nb = json.loads(nbformat.writes(nbformat.read(str(path), as_version=4), split_lines=False))
         if not any(c.get("metadata", {{}}).get("nbgrader", {{}}).get("grade") for c in nb["cells"]):
             continue
-        shell.reset(new_session=False)
+        for cell in nb["cells"]:
+            if cell["cell_type"] == "code":
+                cell["outputs"], cell["execution_count"] = [], None
+        probes = plan.probes(path.stem) if plan else []
+        nb = for_sandbox(nb, {{p.grade_id for p in probes}})
+        count, key = setup_cells.prefix_of(course, "week3", path.stem, nb, True)
+        code_cells = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code"]
+        start = code_cells[count - 1] + 1 if count else 0
         started = time.perf_counter()
-        run_cells(shell, capture, nb, 600)
+        if key not in after_setup:  # the shared set-up, counted once
+            shell.reset(new_session=False)
+            run_cells(shell, capture, nb, 600, stop=start)
+            after_setup[key] = dict(shell.user_ns)
+        shell.user_ns.clear()
+        shell.user_ns.update(after_setup[key])
+        run_cells(shell, capture, nb, 600, None, ProbeSchedule([asdict(p) for p in probes]), start=start)
         total += time.perf_counter() - started
 print(total)
 """
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=course)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, cwd=course)
+    if out.returncode != 0:
+        raise SystemExit(f"the floor did not run: {out.stderr.strip().splitlines()[-1:]}")
     return float(out.stdout.strip().splitlines()[-1])
+
+
+def stage_seconds(course: Path, students: list[str]) -> dict[str, float]:
+    """Seconds per submission in each stage, from the grading records (:data:`STAGES`)."""
+    totals = dict.fromkeys(STAGES, 0.0)
+    for student in students:
+        record = read_record(course / "autograded" / student / "week3")
+        for stage, spent in (record.stages if record is not None else {}).items():
+            totals[stage] = totals.get(stage, 0.0) + spent
+    return {stage: spent / max(1, len(students)) for stage, spent in totals.items()}
+
+
+def print_stages(stages: dict[str, float]) -> None:
+    main = "  ".join(f"{s} {stages[s]:.3f}" for s in MAIN_STAGES)
+    zygote = "  ".join(f"{s} {stages[s]:.3f}" for s in STAGES if s not in MAIN_STAGES)
+    print(f"  per submission, main process (CPU s): {main}  (sum {sum(stages[s] for s in MAIN_STAGES):.3f})")
+    print(f"  per submission, zygote (wall s): {zygote}  (the set-up once per zygote and notebook)")
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=100)
     parser.add_argument("--skip-stock", action="store_true", help="only time ours (no ratio)")
+    parser.add_argument(
+        "--no-shared-prefix", action="store_true", help="ours with c.Grader.shared_prefix = False (every set-up run)"
+    )
     args = parser.parse_args(argv)
     n = args.students
     bindir = Path(sys.executable).parent
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         ours_dir = make_course(Path(tmp) / "ours", cohort(n))
         small_dir = make_course(Path(tmp) / "small", cohort(max(2, n // 4)))
+        if args.no_shared_prefix:
+            for folder in (ours_dir, small_dir):
+                with (folder / "nbgrader_config.py").open("a") as config:
+                    config.write("c.Grader.shared_prefix = False\n")
         print(f"cohort: {n} submissions, {len(SAMPLE_COHORT)} kinds cycled; machine: {psutil.cpu_count()} cores")
         ours_s, ours_mem = timed([str(bindir / "autograder"), "grade", "week3"], ours_dir)
         _, small_mem = timed([str(bindir / "autograder"), "grade", "week3"], small_dir)
@@ -152,9 +207,10 @@ def main(argv: list[str]) -> int:
             f"ours : {ours_s:8.1f} s  {ours_s / n:6.2f} s/submission  peak memory {ours_mem / 2**20:6.0f} MiB "
             f"(with {max(2, n // 4)} submissions: {small_mem / 2**20:.0f} MiB)"
         )
+        print_stages(stage_seconds(ours_dir, [v.student for v in cohort(n)]))
         print(
-            f"floor: {floor:8.1f} s  {floor / n:6.2f} s/submission  (graded notebooks' cells, one warm "
-            f"interpreter) -> ours is {ours_s / floor:.2f}x the floor"
+            f"floor: {floor:8.1f} s  {floor / n:6.2f} s/submission  (the students' cells and the checks' calls, "
+            f"one warm interpreter, each set-up once) -> ours is {ours_s / floor:.2f}x the floor"
         )
         if not args.skip_stock:
             stock_dir = make_course(Path(tmp) / "stock", cohort(n))

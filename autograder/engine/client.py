@@ -73,10 +73,12 @@ class Zygote:
         files: dict[str, bytes],
         limits: Limits,
         probes: Sequence[Probe] = (),
+        prefix: tuple[int, str] = (0, ""),
     ) -> RunResult:
         """Execute ``notebook`` in a fresh child, in a temporary folder holding ``files``.
 
-        ``probes`` (see :mod:`autograder.jail.probing`) are run before their graded cells.
+        ``probes`` (see :mod:`autograder.jail.probing`) are run after their graded cells; ``prefix``: how many
+        first code cells are a shared set-up, and its key (see :class:`~autograder.jail.protocol.RunRequest`).
         """
         if self.proc is None or self.proc.poll() is not None:
             self.start()
@@ -87,7 +89,7 @@ class Zygote:
                 target = workdir / name
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(content)
-            request = RunRequest(secrets.token_hex(8), notebook, str(workdir), limits, list(probes))
+            request = RunRequest(secrets.token_hex(8), notebook, str(workdir), limits, list(probes), *prefix)
             try:
                 write_frame(self.proc.stdin, request.to_frame())
                 result = RunResult.from_reply(read_frame(self.proc.stdout), request.id)

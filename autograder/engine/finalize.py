@@ -21,7 +21,7 @@ from autograder.checks import verdicts
 from autograder.course import Course
 from autograder.engine import gradebook
 from autograder.engine.prepare import Job, one_line, resources, run_preprocessors
-from autograder.engine.results import Status, SubmissionResult, write_record
+from autograder.engine.results import Status, Stopwatch, SubmissionResult, write_record
 from autograder.errors import AutograderError
 from autograder.jail.protocol import RunResult, RunStatus
 from autograder.settings import Grader
@@ -126,6 +126,11 @@ def finalize(
     probes observed; a notebook whose tests passed where those verdicts failed
     makes the submission ``suspect``.
     """
+    stages = dict(job.stages)
+    clock = Stopwatch(stages)
+    for run in runs.values():  # the zygote's stages
+        for stage, spent in run.timings.items():
+            stages[stage] = stages.get(stage, 0.0) + spent
     score = Grader(config=course.config).score_preprocessors
     out_dir = course.autograded_dir(job.assignment, job.student)
     if out_dir.exists():
@@ -139,6 +144,7 @@ def finalize(
     verdicts_of: dict[tuple[str, str], verdicts.Verdict] = {}
     for name in job.problems:
         _zero_missing(course, job.assignment, job.student, name)
+    clock.lap("gradebook")
     for name, sanitized in job.notebooks.items():
         run = runs.get(name) or RunResult.failed("not executed")
         if name in job.skip:
@@ -172,7 +178,9 @@ def finalize(
         target = out_dir / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(content)
+    clock.lap("finalize")
     result = gradebook.read_submission(course, job.assignment, job.student, scored, verdicts_of)
+    clock.lap("gradebook")
     if result is None:
         raise AutograderError(f"{job.student}: the gradebook lost the submission while grading")
     if suspect:
@@ -188,5 +196,7 @@ def finalize(
     result.seed = plan.seed if plan is not None else None
     result.message = "; ".join(messages)
     result.seconds = seconds
+    clock.lap("finalize")
+    result.stages = stages
     write_record(result, out_dir)
     return result

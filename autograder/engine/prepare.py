@@ -18,16 +18,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nbgrader.converters.autograde import Autograde
 from nbgrader.utils import find_all_files, parse_utc
 from traitlets.config import Config
 
 from autograder.checks import verdicts
 from autograder.course import Course
-from autograder.engine import gradebook, intake
+from autograder.engine import gradebook, intake, setup_cells
+from autograder.engine.results import Stopwatch
 from autograder.errors import AutograderError
 from autograder.jail.protocol import Probe
-from autograder.settings import Grader
+from autograder.settings import Grader, autograde_settings
 
 TIMESTAMP_FILE = "timestamp.txt"
 
@@ -62,8 +62,12 @@ class Job:
     """The grader's probes to run in each notebook (see :mod:`autograder.checks.verdicts`)."""
     timestamp: str | None = None
     """When the student submitted (``timestamp.txt``, ISO 8601 in UTC), if known."""
+    stages: dict[str, float] = field(default_factory=dict)
+    """The grader's CPU seconds per stage so far (see :class:`autograder.engine.results.Stopwatch`)."""
     refused: list[str] = field(default_factory=list)
     """Entries of the submission folder that were not taken (links, FIFOs, ...), each named: status ``error``."""
+    prefixes: dict[str, tuple[int, str]] = field(default_factory=dict)
+    """Each notebook's shared set-up (:func:`autograder.engine.setup_cells.shared_prefix`), if it has one."""
 
 
 def resources(course: Course, assignment: str, student: str, name: str) -> dict[str, Any]:
@@ -124,7 +128,7 @@ def other_files(course: Course, folder: Path) -> dict[str, Path]:
 def source_files(course: Course, assignment: str) -> dict[str, bytes]:
     """The source assignment's files that go beside the notebooks, as nbgrader's ``Autograde`` copies
     them: all but the notebooks, ``c.CourseDirectory.ignore`` and ``c.Autograde.exclude_overwriting``."""
-    excluded = set(Autograde(config=course.config).exclude_overwriting.get(assignment, []))
+    excluded = set(autograde_settings(course.config).exclude_overwriting.get(assignment, []))
     found = other_files(course, course.source_path(assignment))
     return {relative: path.read_bytes() for relative, path in found.items() if relative not in excluded}
 
@@ -158,10 +162,14 @@ def prepare(
     plan: verdicts.Plan | None = None,
 ) -> Job:
     """Register the submission in the gradebook, sanitize its notebooks and attach the grader's probes."""
+    stages: dict[str, float] = {}
+    clock = Stopwatch(stages)
     folder = course.submitted_path(assignment, student)
     timestamp = read_timestamp(folder)
     job = Job(student=student, assignment=assignment, timestamp=timestamp.isoformat() if timestamp else None)
+    job.stages = stages
     grader = Grader(config=course.config)
+    clock.lap("intake")
     with gradebook.open_gradebook(course) as gb:
         gb.update_or_create_student(student)
         if timestamp:
@@ -171,6 +179,7 @@ def prepare(
         source_notebooks = gb.find_assignment(assignment).notebooks
         names = [nb.name for nb in source_notebooks]
         job.graded_cells = {nb.name: {cell.name for cell in nb.grade_cells} for nb in source_notebooks}
+    clock.lap("gradebook")
     taken = take(course, folder, names)
     job.refused = taken.messages(besides=[f"{name}.ipynb" for name in names])
     large = sorted(p for p in taken.oversized if p not in {f"{name}.ipynb" for name in names})
@@ -207,6 +216,7 @@ def prepare(
         except Exception as exc:
             job.problems[name] = f"{name}.ipynb could not be read: {one_line(exc)}"
             continue
+        clock.lap("intake")
         try:
             nb = run_preprocessors(
                 grader.sanitize_preprocessors,
@@ -217,9 +227,13 @@ def prepare(
             job.notebooks[name] = dict(nb)
             if not execute_ungraded and not has_grade_cells(job.notebooks[name]):
                 job.skip.add(name)
-            elif plan is not None:
-                job.probes[name] = plan.probes(name)
+            else:
+                job.prefixes[name] = setup_cells.prefix_of(course, assignment, name, nb, grader.shared_prefix)
+                if plan is not None:
+                    job.probes[name] = plan.probes(name)
         except Exception as exc:
             job.problems[name] = f"{name}.ipynb has damaged nbgrader cells (duplicated or altered): {one_line(exc)}"
+        clock.lap("prepare")
     job.files = submission_files(taken) | source_files(course, assignment)
+    clock.lap("intake")
     return job

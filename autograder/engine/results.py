@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -74,6 +75,27 @@ class SubmissionResult:
     checks: list[CheckResult] = field(default_factory=list)
     seed: int | None = None
     """The seed the grader's check inputs were drawn from (``autograder grade --seed`` reproduces them)."""
+    stages: dict[str, float] = field(default_factory=dict)
+    """Seconds spent per stage (:data:`STAGES`): the grader's CPU time in intake, prepare, finalize and
+    gradebook; the zygote's wall time in the shared set-up (in the run that ran it), the other cells and the
+    probes. For the benchmark; no score depends on it."""
+
+
+STAGES = ("intake", "prepare", "finalize", "gradebook", "prefix", "cells", "probes")
+MAIN_STAGES = STAGES[:4]
+
+
+class Stopwatch:
+    """Adds the grader thread's CPU time since the last lap to a stage of ``stages``."""
+
+    def __init__(self, stages: dict[str, float]) -> None:
+        self.stages = stages
+        self.last = time.thread_time()
+
+    def lap(self, stage: str) -> None:
+        now = time.thread_time()
+        self.stages[stage] = self.stages.get(stage, 0.0) + now - self.last
+        self.last = now
 
 
 # Column names of grades.csv (see autograder.reports.exports); the penalty columns are nbgrader export's.

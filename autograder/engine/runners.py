@@ -22,17 +22,23 @@ from autograder.jail.protocol import Limits, Probe, RunResult
 
 
 def run_notebook(
-    zygote: Zygote, nb: dict[str, Any], files: dict[str, bytes], limits: Limits, probes: list[Probe]
+    zygote: Zygote,
+    nb: dict[str, Any],
+    files: dict[str, bytes],
+    limits: Limits,
+    probes: list[Probe],
+    prefix: tuple[int, str] = (0, ""),
 ) -> RunResult:
     """Run one sanitized notebook in a fresh child of ``zygote``, the hidden-test blocks of its probed cells
-    cut out (each probe runs where its block stood; the grader's verdict stands in for it)."""
-    return zygote.run(for_sandbox(nb, {probe.grade_id for probe in probes}), files, limits, probes)
+    cut out (each probe runs where its block stood; the grader's verdict stands in for it); ``prefix``: its
+    shared set-up (:mod:`autograder.engine.setup_cells`), run once per zygote."""
+    return zygote.run(for_sandbox(nb, {probe.grade_id for probe in probes}), files, limits, probes, prefix)
 
 
 def execute_job(job: Job, limits: Limits, zygote: Zygote) -> dict[str, RunResult]:
     """Run each notebook of the submission in its own fresh process (except those ``job.skip`` names)."""
     return {
-        name: run_notebook(zygote, nb, job.files, limits, job.probes.get(name, []))
+        name: run_notebook(zygote, nb, job.files, limits, job.probes.get(name, []), job.prefixes.get(name, (0, "")))
         for name, nb in job.notebooks.items()
         if name not in job.skip
     }

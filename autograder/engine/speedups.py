@@ -1,9 +1,12 @@
 """Speed-ups of nbgrader for grading many notebooks in one process, installed explicitly by the grader.
 
 :func:`install` makes nbgrader's cell-metadata validator build its JSON schema
-validator once (not once per cell) and lets nbgrader's gradebooks share one
-database engine per URL (not one per preprocessor). Nothing is patched at
-import time: the grading loop calls :func:`install` and, at the end,
+validator once (not once per cell), lets nbgrader's gradebooks share one
+database engine per URL (not one per preprocessor) and skip the table check
+on an engine already checked, and makes the per-cell look-ups of
+``OverwriteCells`` and ``SaveAutoGrades`` (``find_source_cell``,
+``find_grade``, ``find_comment``) one query per notebook. Nothing is patched
+at import time: the grading loop calls :func:`install` and, at the end,
 :func:`dispose_engines`.
 """
 
@@ -13,6 +16,7 @@ from typing import Any, ClassVar
 
 import jsonschema
 import sqlalchemy
+import sqlalchemy.orm
 from nbgrader import api as nbgrader_api
 from nbgrader.nbgraderformat import common as nbgraderformat_common
 
@@ -47,10 +51,93 @@ def _cached_engine(url: str, **kwargs: Any) -> Any:
     return _ENGINES[key]
 
 
+_CHECKED: set[int] = set()
+"""Engines whose tables nbgrader's ``Gradebook`` made sure of: the next gradebook on one skips the check."""
+
+
+def _gradebook_init(self: Any, db_url: str, *args: Any, **kwargs: Any) -> None:
+    engine = _cached_engine(db_url, echo=False, future=True)
+    if id(engine) not in _CHECKED:
+        _ORIGINAL["__init__"](self, db_url, *args, **kwargs)
+        _CHECKED.add(id(engine))
+        return
+    self.engine = engine
+    self.db = sqlalchemy.orm.scoped_session(sqlalchemy.orm.sessionmaker(autoflush=True, bind=engine, future=True))
+    course_id = kwargs.get("course_id", args[0] if args else "default_course")
+    self.check_course(course_id=course_id)
+    self.course_id = course_id
+    self.authenticator = kwargs.get("authenticator", args[1] if len(args) > 1 else None)
+
+
+def _memo(self: Any, kind: str, key: tuple[str, ...], load: Any) -> dict[str, Any]:
+    cache = self.__dict__.setdefault("_autograder_lookups", {})
+    if (kind, key) not in cache:
+        cache[(kind, key)] = load()
+    return cache[(kind, key)]  # type: ignore[no-any-return]
+
+
+def _find_source_cell(self: Any, name: str, notebook: str, assignment: str) -> Any:
+    api = nbgrader_api
+
+    def load() -> dict[str, Any]:
+        rows = (
+            self.db.query(api.SourceCell)
+            .join(api.Notebook, api.Notebook.id == api.SourceCell.notebook_id)
+            .join(api.Assignment, api.Assignment.id == api.Notebook.assignment_id)
+            .filter(api.Notebook.name == notebook, api.Assignment.name == assignment)
+        )
+        return {row.name: row for row in rows}
+
+    found = _memo(self, "source", (notebook, assignment), load).get(name)
+    return found if found is not None else _ORIGINAL["find_source_cell"](self, name, notebook, assignment)
+
+
+def _submitted(self: Any, kind: Any, notebook: str, assignment: str, student: str) -> dict[str, Any]:
+    """Every ``kind`` (Grade or Comment) of one submitted notebook, by its cell's name, in one query."""
+    api = nbgrader_api
+    rows = (
+        self.db.query(kind, api.BaseCell.name)
+        .join(api.BaseCell, api.BaseCell.id == kind.cell_id)
+        .join(api.SubmittedNotebook, api.SubmittedNotebook.id == kind.notebook_id)
+        .join(api.Notebook, api.Notebook.id == api.SubmittedNotebook.notebook_id)
+        .join(api.SubmittedAssignment, api.SubmittedAssignment.id == api.SubmittedNotebook.assignment_id)
+        .join(api.Assignment, api.Assignment.id == api.SubmittedAssignment.assignment_id)
+        .join(api.Student, api.Student.id == api.SubmittedAssignment.student_id)
+        .filter(api.Notebook.name == notebook, api.Assignment.name == assignment, api.Student.id == student)
+    )
+    return {name: row for row, name in rows}
+
+
+def _find_grade(self: Any, grade_cell: str, notebook: str, assignment: str, student: str) -> Any:
+    key = (notebook, assignment, student)
+    found = _memo(self, "grade", key, lambda: _submitted(self, nbgrader_api.Grade, *key)).get(grade_cell)
+    return found if found is not None else _ORIGINAL["find_grade"](self, grade_cell, notebook, assignment, student)
+
+
+def _find_comment(self: Any, solution_cell: str, notebook: str, assignment: str, student: str) -> Any:
+    key = (notebook, assignment, student)
+    found = _memo(self, "comment", key, lambda: _submitted(self, nbgrader_api.Comment, *key)).get(solution_cell)
+    if found is not None:
+        return found
+    return _ORIGINAL["find_comment"](self, solution_cell, notebook, assignment, student)
+
+
+_ORIGINAL: dict[str, Any] = {}
+_PATCHES = {
+    "__init__": _gradebook_init,
+    "find_source_cell": _find_source_cell,
+    "find_grade": _find_grade,
+    "find_comment": _find_comment,
+}
+
+
 def install() -> None:
-    """Install both speed-ups (idempotent)."""
+    """Install the speed-ups (idempotent)."""
     nbgraderformat_common.jsonschema = _CachedSchemaValidation
     nbgrader_api.create_engine = _cached_engine
+    for name, patch in _PATCHES.items():
+        _ORIGINAL.setdefault(name, getattr(nbgrader_api.Gradebook, name))
+        setattr(nbgrader_api.Gradebook, name, patch)
 
 
 def dispose_engines() -> None:
@@ -58,3 +145,4 @@ def dispose_engines() -> None:
     for engine in _ENGINES.values():
         engine.dispose()
     _ENGINES.clear()
+    _CHECKED.clear()

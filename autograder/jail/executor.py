@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import signal
 import sys
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -257,6 +258,9 @@ def run_cells(
     cell_timeout: float,
     on_cell: Callable[[int], None] | None = None,
     schedule: ProbeSchedule | None = None,
+    start: int = 0,
+    stop: int | None = None,
+    timings: dict[str, float] | None = None,
 ) -> dict[str, Any]:
     """Execute the notebook's code cells in order, filling in outputs and execution counts.
 
@@ -265,14 +269,15 @@ def run_cells(
     after a graded cell (where its hidden-test block, cut out by the grader,
     would run under stock nbgrader), its probe from ``schedule`` (if any)
     observes the student's code; the observations are left in
-    ``schedule.observations``.
+    ``schedule.observations``. Only the cells ``start`` to ``stop`` (indices, the end excluded) run;
+    ``timings["probes"]`` adds up the seconds the probes took.
     """
     stdout, stderr = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = CaptureStream(capture, "stdout"), CaptureStream(capture, "stderr")
     signal.signal(signal.SIGALRM, _on_alarm)
     try:
-        for index, cell in enumerate(nb.get("cells", [])):
-            if cell.get("cell_type") != "code":
+        for index, cell in enumerate(nb.get("cells", [])[:stop]):
+            if index < start or cell.get("cell_type") != "code":
                 continue
             source = cell.get("source", "")
             source = "".join(source) if isinstance(source, list) else str(source)
@@ -300,10 +305,13 @@ def run_cells(
             probe = schedule.due(cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")) if schedule else None
             if probe is not None and schedule is not None:  # where the cell's hidden-test block stood
                 capture.widget_depth += 1  # whatever the probe displays is not the cell's output
+                probe_started = time.perf_counter()
                 try:
                     schedule.observations[probe["grade_id"]] = run_probe(probe, shell.user_ns, cell_timeout)
                 finally:
                     capture.widget_depth = 0
+                    if timings is not None:
+                        timings["probes"] = timings.get("probes", 0.0) + time.perf_counter() - probe_started
                 signal.signal(signal.SIGALRM, _on_alarm)
     finally:
         sys.stdout, sys.stderr = stdout, stderr

@@ -24,6 +24,10 @@ ZYGOTE_MODULE = "autograder.jail.zygote"
 """What the grader runs (``python -m``) to start a zygote."""
 
 
+STAGES = ("prefix", "cells", "probes")
+"""What a zygote times in a run: the shared set-up (only in the run that ran it), the other cells, the probes."""
+
+
 class RunStatus(StrEnum):
     """How one notebook run ended."""
 
@@ -100,6 +104,11 @@ class RunRequest:
     workdir: str
     limits: Limits
     probes: list[Probe] = field(default_factory=list)
+    prefix: int = 0
+    """How many of the notebook's first code cells are the course's shared set-up (the grader checked them
+    against ``source/``): a zygote may run them once and fork this notebook from the state after them."""
+    prefix_key: str = ""
+    """Names that set-up (a hash of its sources): notebooks with the same key share one run of it."""
 
     def to_frame(self) -> dict[str, Any]:
         return asdict(self)
@@ -113,6 +122,8 @@ class RunRequest:
             workdir=str(frame["workdir"]),
             limits=Limits(**frame["limits"]),
             probes=[Probe(**p) for p in frame.get("probes") or []],
+            prefix=int(frame.get("prefix") or 0),
+            prefix_key=str(frame.get("prefix_key") or ""),
         )
 
 
@@ -129,6 +140,8 @@ class RunResult:
     """Index of the last cell the child started (for a timeout or crash)."""
     observations: dict[str, Any] | None = None
     """What the grader's probes saw, by grade id (see :mod:`autograder.jail.probing`); untrusted plain data."""
+    timings: dict[str, float] = field(default_factory=dict)
+    """Seconds the zygote spent per stage (:data:`STAGES`), for the benchmark; untrusted, never scored."""
 
     def to_frame(self, request_id: str) -> dict[str, Any]:
         return {**asdict(self), "status": self.status.value, "job": request_id}
@@ -150,7 +163,12 @@ class RunResult:
             return None
         if not isinstance(message, str) or type(seconds) not in (int, float) or type(last_cell) is not int:
             return None
-        return cls(status, notebook, message, float(seconds), last_cell, observations)
+        timings = frame.get("timings") or {}
+        if not isinstance(timings, dict) or any(
+            name not in STAGES or type(value) not in (int, float) for name, value in timings.items()
+        ):
+            return None
+        return cls(status, notebook, message, float(seconds), last_cell, observations, {**timings})
 
     @classmethod
     def failed(cls, message: str) -> RunResult:

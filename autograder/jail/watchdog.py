@@ -51,11 +51,18 @@ def processes() -> dict[int, tuple[int, int]]:
     return found
 
 
+SPARED: set[int] = set()
+"""Processes below the zygote that are no job's (the holders of shared set-ups, see :mod:`autograder.jail.zygote`):
+left out of :func:`descendants`, with everything below them."""
+
+
 def descendants(processes: dict[int, tuple[int, int]], root: int) -> list[int]:
-    """Every process below ``root`` (the zygote reaps orphans, so a job's processes all stay below it)."""
+    """Every process below ``root`` (the zygote reaps orphans, so a job's processes all stay below it), but
+    those in :data:`SPARED` and below them."""
     below: dict[int, list[int]] = {}
     for pid, (parent, _) in processes.items():
-        below.setdefault(parent, []).append(pid)
+        if pid not in SPARED:
+            below.setdefault(parent, []).append(pid)
     found, stack = [], list(below.get(root, []))
     while stack:
         pid = stack.pop()
@@ -114,6 +121,8 @@ def reap(patience: float = 2.0) -> None:
             while os.waitpid(-1, os.WNOHANG)[0]:
                 pass
         except ChildProcessError:
+            return
+        if SPARED and not descendants(processes(), os.getpid()):  # only the spared are left: they live on
             return
         if time.monotonic() > deadline:
             return

@@ -29,7 +29,7 @@ import signal
 import struct
 import sys
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -108,11 +108,18 @@ def _cut_inherited_descriptors(keep: tuple[int, ...]) -> None:
                 os.close(fd)
 
 
-def _child(job: RunRequest, workdir: Path, shell: Any, capture: Any, progress_fd: int, out_fd: int) -> None:
+def _child(
+    job: RunRequest,
+    workdir: Path,
+    shell: Any,
+    capture: Any,
+    progress_fd: int,
+    out_fd: int,
+    prefix: _Prefix | None = None,
+) -> None:
     import resource
     import tempfile
 
-    from autograder.jail.executor import run_cells
     from autograder.jail.probing import ProbeSchedule
 
     os.setsid()
@@ -144,9 +151,10 @@ def _child(job: RunRequest, workdir: Path, shell: Any, capture: Any, progress_fd
     capture.on_truncate = lambda: os.write(progress_fd, struct.pack(">i", FLOODED))
 
     schedule = ProbeSchedule([asdict(probe) for probe in job.probes])
-    nb = run_cells(shell, capture, job.notebook, limits.cell_timeout, on_cell, schedule)
+    timings: dict[str, float] = {}
+    nb = _run_job_cells(job, shell, capture, on_cell, schedule, prefix, timings)
     del reserve
-    reply = {"notebook": nb, "truncated": capture.truncated, "observations": schedule.observations}
+    reply = {"notebook": nb, "truncated": capture.truncated, "observations": schedule.observations, "timings": timings}
     data = json.dumps(reply).encode()
     view = memoryview(HEADER.pack(len(data)) + data)
     while view:
@@ -165,8 +173,11 @@ def _become_subreaper() -> None:
 
 def _clean_sandbox(sandbox: dict[str, Any]) -> None:
     """After a job in the sandbox: kill every process but this one and init, empty /tmp and the job's folder."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.kill(-1, signal.SIGKILL)  # only this pid namespace: _sandbox() checked that we are pid 2 under bwrap
+    if _HOLDERS or _IN_HOLDER:  # the zygote and the holders of shared set-ups stay
+        _kill_jobs_sparing(sandbox)
+    else:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(-1, signal.SIGKILL)  # only this pid namespace: _sandbox() checked that we are pid 2 under bwrap
     watchdog.reap()
     scratch = Path(sandbox["scratch"])
     _empty(Path("/tmp"), keep={scratch, *scratch.parents})  # the mount point of the scratch folder stays
@@ -223,7 +234,7 @@ def _kill_and_wait(pid: int) -> tuple[int, int]:
     return waited
 
 
-def _supervise(job: RunRequest, shell: Any, capture: Any) -> dict[str, Any]:
+def _supervise(job: RunRequest, shell: Any, capture: Any, prefix: _Prefix | None = None) -> dict[str, Any]:
     limits = job.limits
     sandbox = _sandbox()
     started = time.monotonic()
@@ -242,7 +253,7 @@ def _supervise(job: RunRequest, shell: Any, capture: Any) -> dict[str, Any]:
         os.close(prog_r)
         code = 0
         try:
-            _child(job, workdir, shell, capture, prog_w, out_w)
+            _child(job, workdir, shell, capture, prog_w, out_w, prefix)
         except BaseException:
             import traceback
 
@@ -331,9 +342,248 @@ def _supervise(job: RunRequest, shell: Any, capture: Any) -> dict[str, Any]:
     if notebook is not None:
         payload["notebook"] = notebook["notebook"]
         payload["observations"] = notebook.get("observations")
+        payload["timings"] = notebook.get("timings") or {}
         if notebook.get("truncated"):
             payload["message"] = "output was truncated"
     return payload
+
+
+# The shared set-up. A notebook whose first code cells are the course's locked set-up cells, unchanged (the
+# grader checked them against source/ and says how many, RunRequest.prefix), is not run from the clean zygote:
+# a holder, forked from the clean zygote once per set-up (RunRequest.prefix_key), runs those cells, as a job
+# would, and then supervises every such notebook, forked from the state after them. The set-up's outputs and
+# execution counts are put into each notebook as if it had run them. The holder runs only course code, as the
+# warm-up does; a set-up that fails, floods its output or leaves files where a job would see them is not shared
+# (each notebook then runs in full).
+
+
+@dataclass
+class _Prefix:
+    """The set-up as one holder ran it."""
+
+    cells: list[tuple[int, list[dict[str, Any]]]]
+    """Execution count and outputs of each set-up code cell, in order."""
+    seconds: float
+
+
+@dataclass
+class _Holder:
+    pid: int
+    requests: Any
+    replies: Any
+    seconds: float
+    """How long the set-up took; reported with the first notebook the holder ran."""
+
+
+_HOLDERS: dict[int, _Holder] = {}
+"""The zygote's holders, by pid: the clean-up after a job spares them."""
+_BY_KEY: dict[str, _Holder | None] = {}
+"""The holder of each set-up; None for a set-up that cannot be shared (every such notebook runs in full)."""
+_IN_HOLDER = False
+"""True in a holder: its clean-up after a job spares the zygote and the other holders."""
+
+
+def _prefix_end(nb: dict[str, Any], count: int) -> int | None:
+    """The index of the cell after the notebook's first ``count`` code cells; None if it has fewer."""
+    seen = 0
+    for index, cell in enumerate(nb.get("cells", [])):
+        if cell.get("cell_type") == "code":
+            seen += 1
+            if seen == count:
+                return index + 1
+    return None
+
+
+def _attach(nb: dict[str, Any], prefix: _Prefix) -> None:
+    """Give the notebook's set-up cells the outputs and execution counts of the holder's run."""
+    code = [cell for cell in nb.get("cells", []) if cell.get("cell_type") == "code"]
+    for cell, (count, outputs) in zip(code, prefix.cells, strict=False):
+        cell["execution_count"] = count
+        cell["outputs"] = json.loads(json.dumps(outputs))
+
+
+def _run_job_cells(
+    job: RunRequest,
+    shell: Any,
+    capture: Any,
+    on_cell: Any,
+    schedule: Any,
+    prefix: _Prefix | None,
+    timings: dict[str, float],
+) -> dict[str, Any]:
+    """In a job's child: run the notebook, its set-up taken from ``prefix`` when the holder ran it; the seconds
+    of each stage into ``timings``."""
+    from autograder.jail.executor import run_cells
+
+    nb, timeout = job.notebook, job.limits.cell_timeout
+    end = _prefix_end(nb, job.prefix) if job.prefix > 0 else None
+    started = time.perf_counter()
+    if end is not None and prefix is not None:
+        _attach(nb, prefix)
+    elif end is not None:  # the set-up, run here: timed apart
+        run_cells(shell, capture, nb, timeout, on_cell, schedule, stop=end, timings=timings)
+        timings["prefix"] = time.perf_counter() - started
+    rest = time.perf_counter()
+    run_cells(shell, capture, nb, timeout, on_cell, schedule, start=end or 0, timings=timings)
+    timings["cells"] = time.perf_counter() - rest - timings.get("probes", 0.0)
+    return nb
+
+
+def _run_prefix(job: RunRequest, shell: Any, capture: Any) -> _Prefix | None:
+    """In a new holder: run the notebook's set-up cells in an empty folder of its own, as a job's child would;
+    None if the set-up cannot be shared (an error, output cut, files left in its folder or in /tmp)."""
+    import tempfile
+
+    from autograder.jail.executor import run_cells
+
+    end = _prefix_end(job.notebook, job.prefix)
+    if end is None:
+        return None
+    sandbox = _sandbox()
+    folder = Path(tempfile.mkdtemp(prefix="setup-", dir=sandbox["home"] if sandbox is not None else None))
+    tmp_before = set(os.listdir("/tmp")) if sandbox is not None else set()
+    os.chdir(folder)
+    os.environ["HOME"] = str(folder)
+    os.environ["MPLCONFIGDIR"] = str(folder / ".matplotlib")
+    os.environ["NBGRADER_EXECUTION"] = "autograde"
+    capture.output_limit = job.limits.output_bytes
+    nb = json.loads(json.dumps({"cells": job.notebook["cells"][:end]}))
+    started = time.perf_counter()
+    run_cells(shell, capture, nb, job.limits.cell_timeout, stop=end)
+    seconds = time.perf_counter() - started
+    code = [cell for cell in nb["cells"] if cell.get("cell_type") == "code"]
+    failed = any(o.get("output_type") == "error" for cell in code for o in cell["outputs"])
+    left = {entry.name for entry in folder.iterdir()} - {".matplotlib", ".tmp"}
+    if sandbox is not None and set(os.listdir("/tmp")) != tmp_before:
+        left.add("/tmp")
+    shutil.rmtree(folder, ignore_errors=True)
+    if failed or left or capture.truncated:
+        return None
+    gc.collect()
+    gc.freeze()  # the set-up's objects stay shared with every job
+    return _Prefix([(cell["execution_count"], cell["outputs"]) for cell in code], seconds)
+
+
+def _holder_main(job: RunRequest, shell: Any, capture: Any, requests_fd: int, replies_fd: int) -> None:
+    """A holder: run the set-up, say whether it can be shared, then supervise one job per request."""
+    global _IN_HOLDER
+    _IN_HOLDER = True
+    for holder in _HOLDERS.values():  # the other holders' pipes are none of this one's business
+        holder.requests.close()
+        holder.replies.close()
+    _HOLDERS.clear()
+    watchdog.SPARED.clear()
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1):  # the zygote's pipes to the grader
+        os.dup2(null, fd)
+    _become_subreaper()
+    with contextlib.suppress(AttributeError, OSError):  # gone with the zygote
+        ctypes_prctl = __import__("ctypes").CDLL(None, use_errno=True).prctl
+        ctypes_prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    requests, replies = os.fdopen(requests_fd, "rb"), os.fdopen(replies_fd, "wb")
+    prefix = _run_prefix(job, shell, capture)
+    write_frame(replies, {"shared": prefix is not None, "seconds": prefix.seconds if prefix is not None else 0.0})
+    if prefix is None:
+        return
+    while True:
+        frame = read_frame(requests)
+        if frame is None:
+            return
+        write_frame(replies, _supervise(RunRequest.from_frame(frame), shell, capture, prefix))
+
+
+def _start_holder(job: RunRequest, shell: Any, capture: Any) -> _Holder | None:
+    """Fork a holder for the job's set-up and wait until it has run it; None if it cannot be shared."""
+    requests_r, requests_w = os.pipe()
+    replies_r, replies_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(requests_w)
+        os.close(replies_r)
+        code = 0
+        try:
+            _holder_main(job, shell, capture, requests_r, replies_w)
+        except BaseException:
+            import traceback
+
+            traceback.print_exc(file=sys.__stderr__)
+            code = 70
+        os._exit(code)
+    os.close(requests_r)
+    os.close(replies_w)
+    holder = _Holder(pid, os.fdopen(requests_w, "wb"), os.fdopen(replies_r, "rb"), 0.0)
+    _HOLDERS[pid] = holder
+    watchdog.SPARED.add(pid)
+    ready, _, _ = select.select([holder.replies], [], [], job.limits.notebook_timeout)
+    ack = None
+    if ready:
+        with contextlib.suppress(OSError, ValueError):
+            ack = read_frame(holder.replies)
+    if not isinstance(ack, dict) or not ack.get("shared"):
+        _stop_holder(holder)
+        return None
+    holder.seconds = float(ack.get("seconds") or 0.0)
+    return holder
+
+
+def _stop_holder(holder: _Holder) -> None:
+    _HOLDERS.pop(holder.pid, None)
+    watchdog.SPARED.discard(holder.pid)
+    for stream in (holder.requests, holder.replies):
+        with contextlib.suppress(OSError):
+            stream.close()
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(holder.pid, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(holder.pid, 0)
+
+
+def _run_shared(job: RunRequest, shell: Any, capture: Any) -> dict[str, Any] | None:
+    """The reply to a job whose notebook begins with a shared set-up, run by that set-up's holder (started on
+    first use); None where the set-up cannot be shared or its holder failed: the job then runs in full."""
+    if job.prefix_key not in _BY_KEY:
+        _BY_KEY[job.prefix_key] = _start_holder(job, shell, capture)
+    holder = _BY_KEY[job.prefix_key]
+    if holder is None:
+        return None
+    reply = None
+    try:
+        write_frame(holder.requests, job.to_frame())
+        reply = read_frame(holder.replies)
+    except (OSError, ValueError):
+        reply = None
+    if not isinstance(reply, dict):
+        _BY_KEY[job.prefix_key] = None
+        _stop_holder(holder)
+        return None
+    if holder.seconds:  # the set-up's time, once
+        reply["timings"] = {**(reply.get("timings") or {}), "prefix": holder.seconds}
+        holder.seconds = 0.0
+    return reply
+
+
+def _kill_jobs_sparing(sandbox: dict[str, Any]) -> None:
+    """Kill every process of the jobs, but not the zygote or a holder: as root, everything the sandbox's user
+    runs (every job's process became that user); then whatever is left below this process."""
+    if os.getuid() == 0:
+        helper = os.fork()
+        if helper == 0:
+            try:
+                os.setgroups([])
+                os.setgid(int(sandbox["gid"]))
+                os.setuid(int(sandbox["uid"]))
+                os.kill(-1, signal.SIGKILL)  # all the user's processes but this one
+            finally:
+                os._exit(0)
+        os.waitpid(helper, 0)
+    for _ in range(50):
+        left = watchdog.descendants(watchdog.processes(), os.getpid())  # the holders are spared
+        if not left:
+            return
+        for pid in left:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        watchdog.reap(patience=0.2)
 
 
 def serve() -> None:
@@ -368,7 +618,9 @@ def serve() -> None:
         frame = read_frame(stdin)
         if frame is None:
             return
-        write_frame(stdout, _supervise(RunRequest.from_frame(frame), shell, capture))
+        job = RunRequest.from_frame(frame)
+        reply = _run_shared(job, shell, capture) if job.prefix > 0 else None
+        write_frame(stdout, reply if reply is not None else _supervise(job, shell, capture))
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ from traitlets.config import Config
 
 from autograder import settings
 from autograder.course import Course
-from autograder.engine import seeds
+from autograder.engine import seeds, setup_cells
 from autograder.engine.finalize import executed_notebook, judge_run, not_run
 from autograder.engine.intake import OverLimit, check_shape
 from autograder.engine.prepare import submission_files, take
@@ -128,7 +128,8 @@ class SandboxedExecute(Execute):  # type: ignore[misc]
             return not_run(sanitized, f"{exc}: it was not run"), resources
         files = folder_files(course, folder, name)
         with POOLS.get(spec).zygote() as zygote:
-            run = run_notebook(zygote, sanitized, files, limits, plan.probes(name) if plan else [])
+            prefix = setup_cells.prefix_of(course, assignment, name, sanitized, grader.shared_prefix)
+            run = run_notebook(zygote, sanitized, files, limits, plan.probes(name) if plan else [], prefix)
         executed, failure = executed_notebook(name, sanitized, run)
         if failure:
             self.log.warning("%s/%s: %s", info["student"], assignment, failure)
