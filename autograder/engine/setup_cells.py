@@ -78,5 +78,7 @@ def shared_prefix(name: str, nb: dict[str, Any], setup: Setup) -> tuple[int, str
 
 
 def prefix_of(course: Course, assignment: str, name: str, nb: dict[str, Any], enabled: bool) -> tuple[int, str]:
-    """:func:`shared_prefix` of the notebook against its source (``(0, "")`` unless ``enabled``)."""
-    return shared_prefix(name, nb, source_setup(course, assignment, name)) if enabled else (0, "")
+    """:func:`shared_prefix` of the notebook against its source; unless ``enabled``, without the key (the zygote
+    then runs the set-up in the notebook's own process, and only times it apart)."""
+    count, key = shared_prefix(name, nb, source_setup(course, assignment, name))
+    return count, key if enabled else ""

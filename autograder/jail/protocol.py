@@ -108,7 +108,8 @@ class RunRequest:
     """How many of the notebook's first code cells are the course's shared set-up (the grader checked them
     against ``source/``): a zygote may run them once and fork this notebook from the state after them."""
     prefix_key: str = ""
-    """Names that set-up (a hash of its sources): notebooks with the same key share one run of it."""
+    """Names that set-up (a hash of its sources): notebooks with the same key share one run of it. Empty: the
+    set-up runs in the notebook's own process (``c.Grader.shared_prefix = False``), timed apart."""
 
     def to_frame(self) -> dict[str, Any]:
         return asdict(self)

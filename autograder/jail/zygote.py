@@ -619,7 +619,7 @@ def serve() -> None:
         if frame is None:
             return
         job = RunRequest.from_frame(frame)
-        reply = _run_shared(job, shell, capture) if job.prefix > 0 else None
+        reply = _run_shared(job, shell, capture) if job.prefix > 0 and job.prefix_key else None
         write_frame(stdout, reply if reply is not None else _supervise(job, shell, capture))
 
 

@@ -66,16 +66,6 @@ def attempt(path, mode="r"):
 
 
 @pytest.fixture(scope="module")
-def zygote() -> Iterator[Zygote]:
-    if NO_SANDBOX is not None:
-        pytest.skip(f"no sandbox here: {NO_SANDBOX}")
-    z = new_zygote(zygote_spec(Sandbox()))
-    z.start()
-    yield z
-    dispose(z)
-
-
-@pytest.fixture(scope="module")
 def small_zygote() -> Iterator[Zygote]:
     if NO_SANDBOX is not None:
         pytest.skip(f"no sandbox here: {NO_SANDBOX}")
