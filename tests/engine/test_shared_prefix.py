@@ -40,7 +40,7 @@ def tamper(course: Course) -> None:
     """A code cell of the student's own before task 1's set-up; task 2's data cell moved above its helpers."""
     path = submitted(course, INSERTS, "task1_fitting")
     nb = nbformat.read(path, as_version=4)
-    nb.cells.insert(0, nbformat.v4.new_code_cell("mine = 'before the set-up'\nprint(mine)"))
+    nb.cells.insert(0, nbformat.v4.new_code_cell("mine = 'before the set-up'\nprint(mine)", id="mine-first"))
     nbformat.write(nb, path)
     path = submitted(course, MOVES, "task2_relu")
     nb = nbformat.read(path, as_version=4)
