@@ -56,7 +56,7 @@ def test_limits_come_from_the_settings_with_nbgraders_cell_timeout_as_the_defaul
 
 def test_a_request_survives_its_frame() -> None:
     request = RunRequest(
-        "abc", {"cells": []}, "/tmp/x", Limits(memory_mb=300), [Probe("g", "probe", "def probe(): 0", [1])]
+        "abc", {"cells": []}, "/tmp/x", Limits(memory_mb=300), [Probe("g", "probe", "def probe(): 0", [1])], 3, "k"
     )
     frame = read_frame(io.BytesIO(encode_frame(request.to_frame())))
     assert frame is not None and RunRequest.from_frame(frame) == request
@@ -72,8 +72,20 @@ def test_a_request_survives_its_frame() -> None:
         {"job": "abc", "status": "ok", "notebook": {}, "observations": "forged"},
         {"job": "abc", "status": "ok", "notebook": {}, "seconds": "soon"},
         {"job": "abc", "status": "ok", "notebook": {}, "last_cell": True},
+        {"job": "abc", "status": "ok", "notebook": {}, "timings": {"cells": "long"}},
+        {"job": "abc", "status": "ok", "notebook": {}, "timings": {"not_a_stage": 1.0}},
     ],
-    ids=["none", "another_request", "unknown_status", "notebook_list", "observations_text", "seconds_text", "bool"],
+    ids=[
+        "none",
+        "another_request",
+        "unknown_status",
+        "notebook_list",
+        "observations_text",
+        "seconds_text",
+        "bool",
+        "timings_text",
+        "timings_stage",
+    ],
 )
 def test_a_reply_that_is_not_this_requests_is_refused(reply: dict[str, object] | None) -> None:
     assert RunResult.from_reply(reply, "abc") is None
