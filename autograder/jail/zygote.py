@@ -137,7 +137,7 @@ def _child(
     os.environ["MPLCONFIGDIR"] = str(workdir / ".matplotlib")
     os.environ["NBGRADER_EXECUTION"] = "autograde"  # as nbgrader's Execute sets it: notebooks may skip slow work
     reserve = bytearray(RESERVE_BYTES)  # released before the results are sent, so sending cannot run out
-    address_space = _vm_size() + limits.memory_mb * 1024 * 1024
+    address_space = _vm_size() - (prefix.mapped if prefix is not None else 0) + limits.memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -364,6 +364,8 @@ class _Prefix:
     cells: list[tuple[int, list[dict[str, Any]]]]
     """Execution count and outputs of each set-up code cell, in order."""
     seconds: float
+    mapped: int
+    """Bytes of address space the set-up mapped: counted into each job's memory limit, as in a full run."""
 
 
 @dataclass
@@ -448,6 +450,7 @@ def _run_prefix(job: RunRequest, shell: Any, capture: Any) -> _Prefix | None:
     os.environ["NBGRADER_EXECUTION"] = "autograde"
     capture.output_limit = job.limits.output_bytes
     nb = json.loads(json.dumps({"cells": job.notebook["cells"][:end]}))
+    mapped = _vm_size()
     started = time.perf_counter()
     run_cells(shell, capture, nb, job.limits.cell_timeout, stop=end)
     seconds = time.perf_counter() - started
@@ -461,7 +464,7 @@ def _run_prefix(job: RunRequest, shell: Any, capture: Any) -> _Prefix | None:
         return None
     gc.collect()
     gc.freeze()  # the set-up's objects stay shared with every job
-    return _Prefix([(cell["execution_count"], cell["outputs"]) for cell in code], seconds)
+    return _Prefix([(cell["execution_count"], cell["outputs"]) for cell in code], seconds, _vm_size() - mapped)
 
 
 def _holder_main(job: RunRequest, shell: Any, capture: Any, requests_fd: int, replies_fd: int) -> None:
