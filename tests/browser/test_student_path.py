@@ -132,7 +132,13 @@ def test_task1d_sentences_and_mae_follow_slider_a(page: Page, lab: JupyterLab, a
     ui.type_into_readout(widget, "a", f"{a:.1f}")
     expect(ui.slider(widget, "a").locator(".widget-readout")).to_have_text(f"{a:.2f}")
     typed = quad_shown(widget, f"after typing {a:.1f} next to slider a")
-    assert typed.values[0] == pytest.approx(a) and typed.values[1:] == start[1:]
+    assert typed.values[0] == pytest.approx(a)
+    # b and c are the kernel's: a test cell may have moved them just before, and the readouts follow a moment later
+    for _ in range(50):
+        if ui.slider_values(widget)[1:] == pytest.approx(typed.values[1:]):
+            break
+        page.wait_for_timeout(200)
+    assert ui.slider_values(widget)[1:] == pytest.approx(typed.values[1:]), "the figure is not of the sliders shown"
     assert typed.lines != start_lines, "the sentences did not change"
     assert start_png is None or not figures.same_pixels(typed.png, start_png), "the figure did not change"
 

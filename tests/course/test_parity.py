@@ -10,8 +10,8 @@ sandbox. Both read the same secret, so both draw the same inputs.
 The cohort: in ``make test``, the first mistake and the first correct rewrite of
 every family of the catalogue (25 cases) and the sample cohort; with
 ``AUTOGRADER_PARITY=all``, the whole catalogue (66 mistakes, 18 correct
-rewrites), in two halves, one per test worker (the README gives that run's
-figures). Each catalogue case changes one notebook; only that notebook is
+rewrites; the README gives that run's figures). Either in two halves, one
+per test worker. Each catalogue case changes one notebook; only that notebook is
 submitted (the others are the reference's, graded in the sample cohort), which
 halves stock's time.
 """
@@ -48,7 +48,8 @@ def one_per_family(cases: list[Case]) -> list[Case]:
 
 FULL = os.environ.get("AUTOGRADER_PARITY") == "all"
 CASES: list[Case] = MISTAKES + CORRECT if FULL else one_per_family(MISTAKES) + one_per_family(CORRECT)
-SHARDS = 2 if FULL else 1
+SHARDS = 2
+"""Halves graded side by side, one per test worker when both are free."""
 
 pytestmark = pytest.mark.slow
 
