@@ -408,12 +408,13 @@ class ProbeSchedule:
     over (moved or deleted) are never run.
     """
 
-    def __init__(self, probes: list[dict[str, Any]], fetch: Fetch | None = None) -> None:
+    def __init__(self, probes: list[dict[str, Any]]) -> None:
         self.probes = probes
         self.next = 0
         self.observations: dict[str, Any] = {}
-        self.fetch = fetch
-        """Where the probes' swapped-in references come from (see :func:`run_probe`)."""
+        self.fetch: Fetch | None = None
+        """Where the probes' swapped-in references come from (see :func:`run_probe`): set by the child, which
+        sends :attr:`observations` with each ask."""
 
     def due(self, grade_id: str | None) -> dict[str, Any] | None:
         ids = [p["grade_id"] for p in self.probes]

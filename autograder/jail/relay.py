@@ -47,13 +47,13 @@ def read_exact(fd: int, buffer: bytearray) -> bool:
     return True
 
 
-def asker(channel: tuple[int, int], observations: dict[str, Any]) -> Callable[[str], dict[str, str]]:
+def asker(job_id: str, channel: tuple[int, int], observations: dict[str, Any]) -> Callable[[str], dict[str, str]]:
     """In the child: the probes' ``fetch`` (see :func:`autograder.jail.probing.run_probe`) over ``channel`` (the
     ask pipe's write end, the answer pipe's read end), sending ``observations`` as they are then."""
     ask_fd, answer_fd = channel
 
     def fetch(grade_id: str) -> dict[str, str]:
-        write_all(ask_fd, encode_frame({"ask": grade_id, "observations": observations}))
+        write_all(ask_fd, encode_frame(Ask(job_id, grade_id, observations).to_frame()))
         head = bytearray(HEADER.size)
         if not read_exact(answer_fd, head):
             return {}
@@ -106,7 +106,7 @@ class Relay:
             frame = json.loads(body)
         except ValueError:
             frame = None
-        ask = Ask.from_frame({**frame, "job": self.job_id}, self.job_id) if isinstance(frame, dict) else None
+        ask = Ask.from_frame(frame, self.job_id) if isinstance(frame, dict) else None
         if ask is None or ask.grade_id not in self.askers:
             return "the notebook wrote to the grader's channel what no check of the grader asked"
         self.askers.discard(ask.grade_id)

@@ -155,7 +155,7 @@ def _child(
     capture.on_truncate = lambda: os.write(progress_fd, struct.pack(">i", FLOODED))
 
     schedule = ProbeSchedule([asdict(probe) for probe in job.probes])
-    schedule.fetch = relay.asker(references, schedule.observations)
+    schedule.fetch = relay.asker(job.id, references, schedule.observations)
     nb = run_cells(shell, capture, job.notebook, limits.cell_timeout, on_cell, schedule)
     del reserve
     reply = {"notebook": nb, "truncated": capture.truncated, "observations": schedule.observations}
