@@ -9,9 +9,13 @@ import warnings
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from autograder.engine.results import Status, SubmissionResult
 from autograder.errors import AutograderError
+
+if TYPE_CHECKING:
+    from autograder.course import Course
 
 NO_SANDBOX_WARNING = "graded WITHOUT a sandbox (--no-sandbox): student code could read or change files"
 
@@ -121,7 +125,25 @@ def run(args: argparse.Namespace) -> int:
 
     csv_path = write_grades(course, args.assignment, args.csv)
     print(f"grades of every student written to {csv_path}")
+    again = [r for r in results if r.regraded and r.status is not Status.SKIPPED]
+    if again:
+        print_changes(course, args.assignment, again)
     return 0
+
+
+def print_changes(course: Course, assignment: str, again: Sequence[SubmissionResult]) -> None:
+    """What a run that regraded for changed checks did, and where the change report is."""
+    from autograder.engine.regrade import read_log
+    from autograder.reports.exports import write_changes_csv
+
+    checks = sorted({gid for r in again for gid in r.regraded})
+    moved = read_log(course, assignment)[-1].changes
+    path = write_changes_csv(course, assignment)
+    students = len({c.student for c in moved})
+    print(
+        f"checks changed since the last grading: {', '.join(checks)}; {len(again)} submissions graded again in "
+        f"those cells only (manual grades kept), {students} students' points moved: see {path}"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

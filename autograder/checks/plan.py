@@ -64,6 +64,9 @@ class Plan:
     substitutes: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
     """By notebook, then grade id: the reference source of each function the check swaps in. Never in a probe:
     the grader sends them to the child only once it holds the observations of every earlier check."""
+    root: Path | None = None
+    """The course's root: its functions are digested into the checks' fingerprints (see :meth:`fingerprint`)."""
+    fingerprints: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def probes(self, notebook: str) -> list[Probe]:
         """What the child needs to probe ``notebook``: plain data, in the cells' order (the names of the functions
@@ -82,6 +85,24 @@ class Plan:
     def references(self, notebook: str) -> dict[str, dict[str, str]]:
         """The reference sources the probes of ``notebook`` swap in, by grade id (only those that swap any in)."""
         return {gid: dict(subs) for gid, subs in self.substitutes.get(notebook, {}).items() if subs}
+
+    def fingerprint(self, notebook: str, grade_id: str) -> str:
+        """What a grade records of the check that gave it (:mod:`autograder.checks.fingerprint`); "" if unchecked."""
+        from autograder.checks.fingerprint import fingerprint
+
+        check = self.checks.get(notebook, {}).get(grade_id)
+        if check is None:
+            return ""
+        key = (notebook, grade_id)
+        if key not in self.fingerprints:
+            self.fingerprints[key] = fingerprint(
+                check,
+                self.inputs[notebook][grade_id],
+                self.sources[notebook][grade_id],
+                self.substitutes[notebook][grade_id],
+                self.root or Path.cwd(),
+            )
+        return self.fingerprints[key]
 
     def judge(self, notebook: str, observations: Mapping[str, Any] | None) -> dict[str, Verdict]:
         """The verdict of every checked cell of ``notebook`` (a cell never probed fails)."""
@@ -170,13 +191,13 @@ def _check_substitution_order(checks: list[Declared]) -> None:
                 )
 
 
-def plan(checks: list[Declared], seed: int | None = None) -> Plan:
-    """This run's plan: a seed (new unless given), and each check's inputs drawn from it."""
+def plan(checks: list[Declared], seed: int | None = None, root: Path | None = None) -> Plan:
+    """This run's plan: a seed (new unless given), and each check's inputs drawn from it (``root``: the course's)."""
     import numpy as np
 
     _check_substitution_order(checks)
     seed = secrets.randbits(32) if seed is None else seed
-    result = Plan(seed=seed)
+    result = Plan(seed=seed, root=root)
     for check in checks:
         nb, gid = check.notebook, check.grade_id
         rng = np.random.default_rng([seed, zlib.crc32(f"{nb}/{gid}".encode())])

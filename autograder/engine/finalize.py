@@ -21,7 +21,8 @@ from autograder.checks import verdicts
 from autograder.course import Course
 from autograder.engine import gradebook
 from autograder.engine.prepare import Job, one_line, resources, run_preprocessors
-from autograder.engine.results import Status, SubmissionResult, write_record
+from autograder.engine.regrade import Regrade
+from autograder.engine.results import BY_GRADER, Status, SubmissionResult, write_record
 from autograder.errors import AutograderError
 from autograder.jail.protocol import RunResult, RunStatus
 from autograder.settings import Grader
@@ -119,12 +120,14 @@ def finalize(
     seconds: float,
     limits_note: str = "memory limit",
     plan: verdicts.Plan | None = None,
+    regrade: Regrade | None = None,
 ) -> SubmissionResult:
     """Score the executed notebooks into the gradebook, write autograded/, then the record.
 
     With a ``plan``, checked cells score by the grader's verdicts on what the
     probes observed; a notebook whose tests passed where those verdicts failed
-    makes the submission ``suspect``.
+    makes the submission ``suspect``. Each checked cell records its check's fingerprint; a ``regrade`` (some
+    checks changed since the last grading) then puts every other cell back as that grading left it.
     """
     score = Grader(config=course.config).score_preprocessors
     out_dir = course.autograded_dir(job.assignment, job.student)
@@ -172,9 +175,16 @@ def finalize(
         target = out_dir / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(content)
+    if regrade is not None:
+        regrade.restore(course)
     result = gradebook.read_submission(course, job.assignment, job.student, scored, verdicts_of)
     if result is None:
         raise AutograderError(f"{job.student}: the gradebook lost the submission while grading")
+    for check in result.checks:
+        if plan is not None and check.judged_by == BY_GRADER:
+            check.fingerprint = plan.fingerprint(check.notebook, check.grade_id)
+    if regrade is not None:
+        regrade.carry_over(result)
     if suspect:
         messages.insert(
             0,

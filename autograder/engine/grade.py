@@ -16,10 +16,11 @@ from typing import Any
 
 from autograder import settings
 from autograder.course import Course
-from autograder.engine import gradebook, seeds, speedups
+from autograder.engine import gradebook, regrade, seeds, speedups
 from autograder.engine.finalize import finalize
 from autograder.engine.prepare import Job, Refused, prepare, read_timestamp
 from autograder.engine.progress import Progress
+from autograder.engine.regrade import Regrade
 from autograder.engine.results import Status, SubmissionResult, read_record, write_record
 from autograder.engine.runners import DaskRunner, LocalRunner, require_sandbox
 from autograder.engine.sandbox import Sandbox, ZygoteSpec
@@ -88,7 +89,9 @@ def grade(
     seed: int | None = None,
     new_inputs: bool = False,
 ) -> list[SubmissionResult]:
-    """Grade the selected submissions; those graded since last submitted are skipped unless ``force``.
+    """Grade the selected submissions; those graded since last submitted are skipped unless ``force``, or
+    unless one of the checks that graded them changed: then only those cells are graded again
+    (:mod:`autograder.engine.regrade`), and the change log says whose points moved.
 
     Student code runs in a bubblewrap sandbox unless ``sandbox`` is False (None: ``Grader.sandbox``);
     if the sandbox is wanted but cannot be built here, nothing is graded. The check inputs come from
@@ -99,22 +102,29 @@ def grade(
     grader, limits = settings.load(course.config)
     jail = Sandbox.from_settings(grader) if (grader.sandbox if sandbox is None else sandbox) else None
     require_sandbox(jail)
+    plan = seeds.assignment_plan(course, assignment, seed=seed, new_inputs=new_inputs)
     results: list[SubmissionResult] = []
     todo = []
+    regrades: dict[str, Regrade] = {}
     for student in chosen:
         record = None if force else up_to_date_record(course, assignment, student)
-        if record is not None:
+        changed = regrade.changed_cells(record, plan) if record is not None else set()
+        if record is not None and not changed:
             record.status = Status.SKIPPED
             results.append(record)
-        else:
-            todo.append(student)
+            continue
+        if record is not None:
+            log.info("%s: grading again the cells whose check changed (%s)", student, sorted(g for _, g in changed))
+            regrades[student] = Regrade.start(course, record, changed)
+        todo.append(student)
     if not todo:
         return results
-    plan = seeds.assignment_plan(course, assignment, seed=seed, new_inputs=new_inputs)
     if plan is None:
         log.warning(
             "no grader-side checks for %s (c.Grader.checks): scores come from the notebooks' outputs", assignment
         )
+    moved: list[regrade.Change] = []
+    when = regrade.now()
 
     speedups.install()
     spec = ZygoteSpec.from_settings(grader, course.root, jail)
@@ -153,7 +163,10 @@ def grade(
                 except Exception as exc:  # a worker lost: every notebook of this submission counts as crashed
                     log.warning("%s: execution failed: %s", job.student, exc)
                     runs = {name: RunResult.failed(f"worker failed: {exc}") for name in job.notebooks}
-                result = finalize(course, job, runs, time.monotonic() - started, plan=plan)
+                again = regrades.get(job.student)
+                result = finalize(course, job, runs, time.monotonic() - started, plan=plan, regrade=again)
+                if again is not None:
+                    moved += again.changes(result, when)
                 results.append(result)
                 if progress is not None:
                     progress.update(result)
@@ -164,4 +177,7 @@ def grade(
         speedups.dispose_engines()
         if progress is not None:
             progress.close()
+        if regrades:  # what was regraded is logged even if the run stopped part-way
+            run = regrade.ChangeRun(when, regrade.changed_checks(regrades.values()), len(regrades), moved)
+            regrade.append_log(course, assignment, run)
     return sorted(results, key=lambda r: r.student)

@@ -51,6 +51,9 @@ class CheckResult:
     """Where the score came from: :data:`BY_GRADER` (a declared check, judged outside the student's process),
     :data:`BY_NOTEBOOK` (no declared check: the cell's own outputs, which the student's process wrote, so as
     tamperable as under stock nbgrader) or :data:`BY_HAND` (a written answer)."""
+    fingerprint: str = ""
+    """The fingerprint of the grader's check that gave the score (:mod:`autograder.checks.fingerprint`); "" for a
+    cell without one. A check whose fingerprint is no longer this one is regraded (:mod:`autograder.engine.regrade`)."""
 
 
 BY_GRADER = "grader"
@@ -83,6 +86,8 @@ class SubmissionResult:
     checks: list[CheckResult] = field(default_factory=list)
     seed: int | None = None
     """The seed the grader's check inputs were drawn from (``autograder grade --seed`` reproduces them)."""
+    regraded: list[str] = field(default_factory=list)
+    """The grade ids this grading scored again because their check had changed (only those cells moved)."""
 
 
 # Column names of grades.csv (see autograder.reports.exports); the penalty columns are nbgrader export's.

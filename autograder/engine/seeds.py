@@ -113,5 +113,5 @@ def assignment_plan(
     if key not in _PLANS:
         while len(_PLANS) >= PLANS_KEPT:
             del _PLANS[next(iter(_PLANS))]
-        _PLANS[key] = plan(load_checks(module, course.root), seed)
+        _PLANS[key] = plan(load_checks(module, course.root), seed, course.root)
     return _PLANS[key]

@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 from autograder.course import Course
+from autograder.engine import regrade
 from autograder.reports import exports, feedback, page, similarity
 from autograder.reports.model import load_cohort
 
@@ -17,8 +18,8 @@ def reports_dir(course: Course, assignment: str) -> Path:
 
 
 def write_reports(course: Course, assignment: str) -> list[Path]:
-    """Write the feedback pages, ``grades.csv``, ``canvas.csv``, ``similarity.csv`` and ``index.html``;
-    return their paths."""
+    """Write the feedback pages, ``grades.csv``, ``canvas.csv``, ``similarity.csv``, ``changes.csv`` and
+    ``index.html``; return their paths."""
     cohort = load_cohort(course, assignment)
     outdir = reports_dir(course, assignment)
     outdir.mkdir(parents=True, exist_ok=True)
@@ -32,5 +33,7 @@ def write_reports(course: Course, assignment: str) -> list[Path]:
     written.append(exports.write_canvas_csv(cohort, outdir / "canvas.csv", course.config))
     similar = similarity.find_similar(course, assignment, graded)
     written.append(similarity.write_similarity_csv(similar, outdir / similarity.SIMILARITY_CSV))
-    written.append(page.write_index(cohort, outdir / "index.html", outcomes, similar))
+    written.append(exports.write_changes_csv(course, assignment, outdir / exports.CHANGES_CSV))
+    changes = regrade.read_log(course, assignment)
+    written.append(page.write_index(cohort, outdir / "index.html", outcomes, similar, changes))
     return written

@@ -1,4 +1,5 @@
-"""Grade exports: ``grades.csv`` (per task) and ``canvas.csv`` (for Canvas's gradebook import).
+"""Grade exports: ``grades.csv`` (per task), ``canvas.csv`` (for Canvas's gradebook import) and ``changes.csv``
+(the scores a changed check moved).
 
 Both are written from the gradebook (:func:`autograder.reports.model.load_cohort`), one row
 per student of the roster or with a submission; ``grades.csv`` has one writer,
@@ -9,6 +10,7 @@ final scores, after the late penalty, as ``nbgrader export`` gives them.
 from __future__ import annotations
 
 import csv
+import dataclasses
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -16,6 +18,8 @@ from traitlets import Bool, Dict, Enum, Unicode
 from traitlets.config import Config, Configurable
 
 from autograder.course import Course
+from autograder.engine import regrade
+from autograder.engine.regrade import Change, ChangeRun
 from autograder.engine.results import (
     COL_AUTO,
     COL_FIRST_NAME,
@@ -215,3 +219,24 @@ def write_canvas_csv(cohort: Cohort, path: Path, config: Config | None = None) -
             score = points(0.0)
         rows.append([name, lms_id, ids[CANVAS_SIS_USER_ID], ids[CANVAS_SIS_LOGIN_ID], "", score])
     return write_rows(path, header, rows)
+
+
+CHANGES_CSV = "changes.csv"
+CHANGES_COLUMNS = tuple(f.name for f in dataclasses.fields(Change))
+"""The columns of ``changes.csv``: the fields of :class:`autograder.engine.regrade.Change`, in order."""
+
+
+def change_rows(runs: Sequence[ChangeRun]) -> list[list[str]]:
+    """The rows of ``changes.csv``: every cell a changed check moved, the latest run first."""
+    return [
+        [points(v) if isinstance(v, float | None) else str(v) for v in dataclasses.astuple(change)]
+        for run in reversed(runs)
+        for change in run.changes
+    ]
+
+
+def write_changes_csv(course: Course, assignment: str, path: Path | None = None) -> Path:
+    """``reports/ASSIGNMENT/changes.csv`` from the change log (:mod:`autograder.engine.regrade`); only its header
+    until a changed check moved a score."""
+    path = path or course.reports_dir(assignment) / CHANGES_CSV
+    return write_rows(path, CHANGES_COLUMNS, change_rows(regrade.read_log(course, assignment)))

@@ -28,6 +28,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from autograder.engine.regrade import ChangeRun
 from autograder.engine.results import Status
 from autograder.reports.feedback import FeedbackOutcome
 from autograder.reports.model import Cohort, passed
@@ -225,27 +226,34 @@ def render(
     feedback_links: dict[str, list[tuple[str, str]]],
     images: dict[str, str],
     similar: SimilarityReport | None = None,
+    changes: Sequence[ChangeRun] = (),
 ) -> str:
-    """The page; ``similar`` adds the section on similar submissions (its code is already escaped markup)."""
+    """The page; ``similar`` adds the section on similar submissions (its code is already escaped markup),
+    ``changes`` the one on scores that changed checks moved (the change log's runs, oldest first)."""
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     env.filters["number"] = number
     env.filters["percent"] = percent
     page = env.from_string(TEMPLATE)
     data = Markup(json_for_html(summary))
-    html = page.render(s=summary, links=feedback_links, images=images, sim=similar, data=data)
+    html = page.render(s=summary, links=feedback_links, images=images, sim=similar, changes=changes, data=data)
     return html.replace("<head>", "<head>\n" + CSP_META, 1)  # first in <head>: it covers all that follows
 
 
 def write_index(
-    cohort: Cohort, path: Path, outcomes: Sequence[FeedbackOutcome], similar: SimilarityReport | None = None
+    cohort: Cohort,
+    path: Path,
+    outcomes: Sequence[FeedbackOutcome],
+    similar: SimilarityReport | None = None,
+    changes: Sequence[ChangeRun] = (),
 ) -> Path:
-    """Write the report page (atomically) and return its path; with ``similar``, its section and JSON too."""
+    """Write the report page (atomically) and return its path; with ``similar``, its section and JSON too, and
+    with ``changes``, the section on changed checks."""
     summary = summarise(cohort)
     links = {o.student: [(p.stem, os.path.relpath(p, path.parent)) for p in o.pages] for o in outcomes if o.pages}
     images = plots(summary)
     if similar is not None:
         summary["similarity"] = similar.summary()
-    html = render(summary, links, images, similar)
+    html = render(summary, links, images, similar, changes)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(html, encoding="utf-8")

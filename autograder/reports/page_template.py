@@ -40,7 +40,8 @@ mark { background: #ffd966; }
 </p>
 <p>Exports: <a href="grades.csv">grades.csv</a> (points per task), <a href="canvas.csv">canvas.csv</a>
 (for Canvas: Grades &rsaquo; Import){% if sim %} and <a href="similarity.csv">similarity.csv</a>
-(similar submissions){% endif %}.</p>
+(similar submissions){% endif %}{% if changes %} and <a href="changes.csv">changes.csv</a>
+(scores moved by changed checks){% endif %}.</p>
 
 <h2 id="attention">Submissions that need attention</h2>
 {% if s.attention %}
@@ -146,6 +147,27 @@ submissions compared on {% for t in sim.tasks %}<code>{{ t.key }}</code>{{ ", " 
 </details>
 {% endfor %}
 {% else %}<p>No pair reaches the threshold.</p>{% endif %}
+{% endif %}
+
+{% if changes %}
+<h2 id="changes">Checks changed after grading</h2>
+{% set last = changes[-1] %}
+<p>Last on {{ last.regraded_at }}: {% for g in last.checks %}<code>{{ g }}</code>{{ ", " if not loop.last }}{% endfor %}
+changed; {{ last.regraded }} submissions were graded again in those cells only (every other cell and every manual
+grade kept), and {{ last.changes | map(attribute="student") | unique | list | length }} students' points moved.
+{% if changes | length > 1 %}{{ changes | length - 1 }} earlier runs are in changes.csv.{% endif %}</p>
+{% if last.changes %}
+<table>
+<tr><th>student</th><th>cell</th><th>old points</th><th>new points</th><th>out of</th><th>check</th></tr>
+{% for c in last.changes %}
+<tr data-changed="{{ c.student }}" data-cell="{{ c.grade_id }}">
+<td>{{ c.student }}</td><td><code>{{ c.notebook }}/{{ c.grade_id }}</code></td>
+<td class="num">{{ c.old_points | number }}</td><td class="num">{{ c.new_points | number }}</td>
+<td class="num">{{ c.max_points | number }}</td><td><code>{{ c.old_check or "?" }}</code> &rarr; <code>{{ c.new_check }}</code></td>
+</tr>
+{% endfor %}
+</table>
+{% else %}<p>No score moved.</p>{% endif %}
 {% endif %}
 
 <h2 id="timing">Grading time</h2>
