@@ -163,7 +163,8 @@ grade kept), and {{ last.changes | map(attribute="student") | unique | list | le
 <tr data-changed="{{ c.student }}" data-cell="{{ c.grade_id }}">
 <td>{{ c.student }}</td><td><code>{{ c.notebook }}/{{ c.grade_id }}</code></td>
 <td class="num">{{ c.old_points | number }}</td><td class="num">{{ c.new_points | number }}</td>
-<td class="num">{{ c.max_points | number }}</td><td><code>{{ c.old_check or "?" }}</code> &rarr; <code>{{ c.new_check }}</code></td>
+<td class="num">{{ c.max_points | number }}</td>
+<td><code>{{ c.old_check or "?" }}</code> &rarr; <code>{{ c.new_check }}</code></td>
 </tr>
 {% endfor %}
 </table>
