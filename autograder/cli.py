@@ -45,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument(
         "--new-inputs",
         action="store_true",
-        help="draw a new secret for the grader's check inputs (kept in .autograder/secrets/; use with --force)",
+        help="draw a new secret for the grader's check inputs (kept in .autograder/secrets/): the checks that "
+        "draw inputs are graded again",
     )
     grade.add_argument(
         "--no-sandbox", action="store_true", help="run student code without the bubblewrap sandbox (unsafe)"

@@ -6,7 +6,11 @@ mistakes, the judge), the code of every function it names and, through their
 code, the constants and the course's own helpers those functions read (a
 threshold such as ``FIT_BELOW`` is read from the module, so relaxing it changes
 the fingerprint), the probe's source, the sources swapped in, and the inputs
-drawn for this run (so a new secret changes every fingerprint).
+drawn for this run (so a new secret changes the fingerprint of every check
+that draws inputs; one with fixed inputs only keeps its own).
+
+An object's private attributes (``_outcomes``, a cache filled while judging)
+are left out: they change as the check runs, not when it is changed.
 
 Code is digested as bytecode and constants, not as text: moving a check within
 its file, or reformatting it, leaves its fingerprint alone; editing what it
@@ -101,7 +105,7 @@ class _Digest:
                 fields.update(func=value.func, args=value.args, keywords=getattr(value, "keywords", {}))
             if not fields:
                 self.text("repr", ADDRESS.sub("", repr(value)))
-            for name in sorted(fields):
+            for name in sorted(f for f in fields if not f.startswith("_")):  # ``_outcomes``: a cache, not the check
                 self.text("field", name)
                 self.value(fields[name], depth + 1)
 
