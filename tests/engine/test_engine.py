@@ -92,8 +92,8 @@ EXPECTED: dict[str, tuple[Status | tuple[Status, ...], float | tuple[float, ...]
     "exhausts_memory": (Status.ERROR, 29 - 9, "ran out of memory"),
     "kills_its_kernel": (Status.ERROR, TASK1_POINTS, "killed by signal 9"),
     # the flood is cut at the output cap; depending on timing its process is then either interrupted by the cell
-    # limit or stopped by the memory watchdog (task2 scores 0). Either way: a clear status, task1 untouched.
-    "floods_output": ((Status.TIMEOUT, Status.NEEDS_MANUAL, Status.ERROR), (29 - 6, TASK1_POINTS), "task2_relu"),
+    # limit or stopped by the memory watchdog, at a point of task2 that varies: its score is checked per cell below
+    "floods_output": ((Status.TIMEOUT, Status.NEEDS_MANUAL, Status.ERROR), (), "task2_relu"),
     "invalid_json": (Status.ERROR, TASK2_POINTS, "could not be read"),
     "missing_notebook": (Status.ERROR, TASK1_POINTS, "task2_relu.ipynb is missing"),
     "misnamed_notebook": (Status.ERROR, TASK2_POINTS, "task1_fitting (1).ipynb"),
@@ -135,7 +135,13 @@ def test_fault_gets_a_clear_status_and_loses_only_what_it_broke(
     result = results[fault]
     allowed = status if isinstance(status, tuple) else (status,)
     scores = auto if isinstance(auto, tuple) else (auto,)
-    assert result.status in allowed and result.auto_score in scores, result.message
+    assert result.status in allowed, result.message
+    if scores:
+        assert result.auto_score in scores, result.message
+    else:  # whatever else it cost, the flood never scores its own cell and never touches the other notebook
+        cells, reference = cell_scores(course, fault), cell_scores(course, "reference")
+        assert {k: v for k, v in cells.items() if k[0] == T1} == {k: v for k, v in reference.items() if k[0] == T1}
+        assert cells[(T2, "triple_relu_matches_sum_of_relus")] == 0, result.message
     assert fragment in result.message
     assert (course.root / "autograded" / fault / "week3" / RECORD_NAME).is_file()
 
@@ -215,7 +221,7 @@ def test_sigkill_halfway_then_resume_loses_and_duplicates_nothing(tmp_path: Path
     assert 2 <= len(done_before) < len(variants)
 
     resumed = subprocess.run(
-        [sys.executable, "-m", "autograder", "grade", "week3", "--seed", "4242"],
+        [sys.executable, "-m", "autograder", "grade", "week3"],  # the same inputs: a new seed would regrade
         cwd=course.root,
         capture_output=True,
         text=True,
@@ -256,7 +262,7 @@ def test_cli_reports_progress_and_a_summary_and_exits_zero_on_student_failures(t
         assignment="week3",
     )
     run = subprocess.run(
-        [sys.executable, "-m", "autograder", "grade", "week3", "--seed", "4242"],
+        [sys.executable, "-m", "autograder", "grade", "week3"],  # the same inputs: a new seed would regrade
         cwd=course.root,
         capture_output=True,
         text=True,
