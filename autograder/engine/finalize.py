@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import shutil
+import time
 from typing import Any
 
 import nbformat
@@ -22,7 +23,7 @@ from autograder.course import Course
 from autograder.engine import gradebook
 from autograder.engine.prepare import Job, one_line, resources, run_preprocessors
 from autograder.engine.regrade import Regrade
-from autograder.engine.results import BY_GRADER, Status, SubmissionResult, write_record
+from autograder.engine.results import BY_GRADER, FINALIZE, PREPARE, Status, SubmissionResult, write_record
 from autograder.errors import AutograderError
 from autograder.jail.protocol import RunResult, RunStatus
 from autograder.settings import Grader
@@ -121,6 +122,7 @@ def finalize(
     limits_note: str = "memory limit",
     plan: verdicts.Plan | None = None,
     regrade: Regrade | None = None,
+    prepared: float = 0.0,
 ) -> SubmissionResult:
     """Score the executed notebooks into the gradebook, write autograded/, then the record.
 
@@ -128,7 +130,10 @@ def finalize(
     probes observed; a notebook whose tests passed where those verdicts failed
     makes the submission ``suspect``. Each checked cell records its check's fingerprint; a ``regrade`` (some
     checks changed since the last grading) then puts every other cell back as that grading left it.
+    The record keeps the seconds of each stage: ``prepared`` (spent taking the submission in), the runs'
+    (:mod:`autograder.jail.timing`) and this one's.
     """
+    began = time.monotonic()
     score = Grader(config=course.config).score_preprocessors
     out_dir = course.autograded_dir(job.assignment, job.student)
     if out_dir.exists():
@@ -198,5 +203,10 @@ def finalize(
     result.seed = plan.seed if plan is not None else None
     result.message = "; ".join(messages)
     result.seconds = seconds
+    result.stages = {PREPARE: round(prepared, 4)}
+    for run in runs.values():
+        for stage, spent in run.stages.items():
+            result.stages[stage] = round(result.stages.get(stage, 0.0) + spent, 4)
+    result.stages[FINALIZE] = round(time.monotonic() - began, 4)
     write_record(result, out_dir)
     return result

@@ -133,7 +133,7 @@ def grade(
         DaskRunner(scheduler, limits, spec) if scheduler else LocalRunner(count, limits, spec)
     )
     progress = Progress(len(todo)) if show_progress else None
-    in_flight: dict[Any, tuple[Job, float]] = {}
+    in_flight: dict[Any, tuple[Job, float, float]] = {}
     pending = iter(todo)
     try:
         while True:
@@ -153,18 +153,20 @@ def grade(
                     if on_result is not None:
                         on_result(result)
                     continue
-                in_flight[runner.submit(job)] = (job, started)
+                in_flight[runner.submit(job)] = (job, started, time.monotonic() - started)
             if not in_flight:
                 break
             for future in runner.wait_any(in_flight):
-                job, started = in_flight.pop(future)
+                job, started, prepared = in_flight.pop(future)
                 try:
                     runs: dict[str, RunResult] = future.result()
                 except Exception as exc:  # a worker lost: every notebook of this submission counts as crashed
                     log.warning("%s: execution failed: %s", job.student, exc)
                     runs = {name: RunResult.failed(f"worker failed: {exc}") for name in job.notebooks}
                 again = regrades.get(job.student)
-                result = finalize(course, job, runs, time.monotonic() - started, plan=plan, regrade=again)
+                result = finalize(
+                    course, job, runs, time.monotonic() - started, plan=plan, regrade=again, prepared=prepared
+                )
                 if again is not None:
                     moved += again.changes(result, when)
                 results.append(result)

@@ -88,6 +88,15 @@ class SubmissionResult:
     """The seed the grader's check inputs were drawn from (``autograder grade --seed`` reproduces them)."""
     regraded: list[str] = field(default_factory=list)
     """The grade ids this grading scored again because their check had changed (only those cells moved)."""
+    stages: dict[str, float] = field(default_factory=dict)
+    """Seconds per stage: the main process's (:data:`PREPARE`, :data:`FINALIZE`), then the notebooks' runs,
+    summed (:mod:`autograder.jail.timing`). For the benchmark and for finding a slow submission."""
+
+
+PREPARE = "prepare"
+"""The main process taking a submission in: the intake, nbgrader's sanitize steps, the job."""
+FINALIZE = "finalize"
+"""The main process scoring the runs: the verdicts, nbgrader's scoring steps, the gradebook, the record."""
 
 
 # Column names of grades.csv (see autograder.reports.exports); the penalty columns are nbgrader export's.

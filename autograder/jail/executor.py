@@ -257,6 +257,7 @@ def run_cells(
     cell_timeout: float,
     on_cell: Callable[[int], None] | None = None,
     schedule: ProbeSchedule | None = None,
+    on_probe: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
     """Execute the notebook's code cells in order, filling in outputs and execution counts.
 
@@ -299,6 +300,8 @@ def run_cells(
                 )
             probe = schedule.due(cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")) if schedule else None
             if probe is not None and schedule is not None:  # where the cell's hidden-test block stood
+                if on_probe is not None:
+                    on_probe()
                 capture.widget_depth += 1  # whatever the probe displays is not the cell's output
                 try:
                     schedule.observations[probe["grade_id"]] = run_probe(

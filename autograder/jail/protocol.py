@@ -174,6 +174,8 @@ class RunResult:
     """What the grader's probes saw, by grade id (see :mod:`autograder.jail.probing`); untrusted plain data."""
     started: list[int] = field(default_factory=list)
     """Indices of the cells the child said it started, in order (to check a reply against)."""
+    stages: dict[str, float] = field(default_factory=dict)
+    """Seconds per stage of the run (:mod:`autograder.jail.timing`), stamped by the supervisor."""
 
     def to_frame(self, request_id: str) -> dict[str, Any]:
         return {**asdict(self), "status": self.status.value, "job": request_id}
@@ -198,7 +200,10 @@ class RunResult:
             return None
         if not isinstance(started, list) or not all(type(i) is int for i in started):
             return None
-        return cls(status, notebook, message, float(seconds), last_cell, observations, started)
+        stages = frame.get("stages", {})
+        if not isinstance(stages, dict) or not all(type(s) in (int, float) for s in stages.values()):
+            return None
+        return cls(status, notebook, message, float(seconds), last_cell, observations, started, stages)
 
     @classmethod
     def failed(cls, message: str) -> RunResult:

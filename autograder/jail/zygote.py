@@ -33,7 +33,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import IO, Any
 
-from autograder.jail import relay, watchdog
+from autograder.jail import relay, timing, watchdog
 from autograder.jail.protocol import (
     HEADER,
     SANDBOX_ENV,
@@ -52,6 +52,8 @@ RESERVE_BYTES = watchdog.RESERVE_BYTES
 WATCH_INTERVAL = 0.2
 FLOODED = -2
 """Sent on the progress pipe (instead of a cell index) when the notebook's output is first cut."""
+PROBING = -3
+"""Sent on the progress pipe when the probe of the cell last started begins (for :mod:`timing`)."""
 MAX_STARTED = 100_000
 """Most cell starts kept for the reply (a notebook has at most ``c.Grader.max_cells`` cells)."""
 
@@ -154,9 +156,12 @@ def _child(
 
     capture.on_truncate = lambda: os.write(progress_fd, struct.pack(">i", FLOODED))
 
+    def on_probe() -> None:
+        os.write(progress_fd, struct.pack(">i", PROBING))
+
     schedule = ProbeSchedule([asdict(probe) for probe in job.probes])
     schedule.fetch = relay.asker(job.id, references, schedule.observations)
-    nb = run_cells(shell, capture, job.notebook, limits.cell_timeout, on_cell, schedule)
+    nb = run_cells(shell, capture, job.notebook, limits.cell_timeout, on_cell, schedule, on_probe)
     del reserve
     reply = {"notebook": nb, "truncated": capture.truncated, "observations": schedule.observations}
     relay.write_all(out_fd, encode_frame(reply))
@@ -234,7 +239,8 @@ def _kill_and_wait(pid: int) -> tuple[int, int]:
 def _supervise(job: RunRequest, shell: Any, capture: Any, grader: tuple[int, IO[bytes]]) -> dict[str, Any]:
     limits = job.limits
     sandbox = _sandbox()
-    started = time.monotonic()
+    timeline = timing.Timeline(job.notebook)
+    started = timeline.started
     workdir = Path(sandbox["job"]) if sandbox is not None else Path(job.workdir)
     if sandbox is not None:
         refused = _fill(workdir, Path(job.workdir))
@@ -308,6 +314,10 @@ def _supervise(job: RunRequest, shell: Any, capture: Any, grader: tuple[int, IO[
                 for (value,) in struct.iter_unpack(">i", data[: len(data) // 4 * 4]):
                     flooded = flooded or value == FLOODED
                     last_cell = value if value >= 0 else last_cell
+                    if value >= 0:
+                        timeline.cell(value)
+                    elif value == PROBING:
+                        timeline.probe()
                     if value >= 0 and len(cells_started) < MAX_STARTED:
                         cells_started.append(value)
             elif fd == ask_r:
@@ -348,7 +358,10 @@ def _supervise(job: RunRequest, shell: Any, capture: Any, grader: tuple[int, IO[
                 message = f"the notebook's process was killed by signal {os.WTERMSIG(wait_status)}"
             else:
                 message = f"the notebook's process exited early (status {os.WEXITSTATUS(wait_status)})"
-    payload = RunResult(status, None, message, seconds, last_cell, started=cells_started).to_frame(job.id)
+    stages = timeline.close()
+    payload = RunResult(status, None, message, seconds, last_cell, started=cells_started, stages=stages).to_frame(
+        job.id
+    )
     if notebook is not None:
         payload["notebook"] = notebook["notebook"]
         payload["observations"] = notebook.get("observations")

@@ -21,9 +21,10 @@ from autograder.course import Course
 from autograder.engine.finalize import finalize
 from autograder.engine.prepare import Job, prepare
 from autograder.engine.progress import Progress
-from autograder.engine.results import Status, SubmissionResult
+from autograder.engine.results import FINALIZE, Status, SubmissionResult
 from autograder.engine.runners import LocalRunner
 from autograder.engine.sandbox import Sandbox, ZygoteSpec
+from autograder.jail import timing
 from autograder.jail.protocol import (
     Limits,
     Probe,
@@ -161,12 +162,34 @@ def test_prepare_then_a_local_runner_then_finalize_grade_a_submission(course: Co
     for job in jobs:
         assert set(runs[job.student]) == {"task1_fitting", "task2_relu"}
         assert all(run.status is RunStatus.OK for run in runs[job.student].values())
+        for run in runs[job.student].values():  # the supervisor says where the run's time went
+            assert set(run.stages) == set(timing.STAGES)
+            assert run.stages[timing.LOCKED] > 0 and run.stages[timing.CHECKS] > 0
+            assert sum(run.stages.values()) <= run.seconds + 0.01
     results = {
         job.student: finalize(course, job, runs[job.student], time.monotonic() - started, plan=plan) for job in jobs
     }
     assert results["ada_reference"].auto_score == 29 and results["ben_untouched_stub"].auto_score == 0
+    ada = results["ada_reference"].stages
+    assert ada[FINALIZE] > 0 and ada[timing.CHECKS] == pytest.approx(
+        sum(run.stages[timing.CHECKS] for run in runs["ada_reference"].values()), abs=1e-3
+    )
     for student in STUDENTS:
         assert (course.autograded_dir("week3", student) / "grading.json").is_file()
+
+
+def test_a_runs_seconds_go_to_the_stage_of_the_cell_that_spent_them() -> None:
+    def cell(**nbgrader: object) -> dict[str, object]:
+        return {"cell_type": "code", "metadata": {"nbgrader": nbgrader}}
+
+    nb = {"cells": [cell(locked=True), cell(solution=True), cell(grade=True, locked=True), {"cell_type": "markdown"}]}
+    timeline = timing.Timeline(nb)
+    for mark, pause in ((0, 0.05), (1, 0.3), (2, 0.05), (-1, 0.2)):
+        timeline.probe() if mark < 0 else timeline.cell(mark)
+        time.sleep(pause)
+    spent = timeline.close()
+    assert max(spent, key=spent.__getitem__) == timing.STUDENT and spent[timing.STUDENT] >= 0.3
+    assert spent[timing.CHECKS] >= 0.2 and spent[timing.LOCKED] >= 0.05 and spent[timing.TESTS] >= 0.05
 
 
 def test_prepare_names_a_missing_notebook_and_a_stray_one(course: Course, tmp_path: Path) -> None:
