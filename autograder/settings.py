@@ -114,6 +114,11 @@ class Grader(Configurable):
         help="A Python module (found with the course root first on the path) whose code each zygote runs once "
         "before forking, so that no notebook's process repeats first-use work (a first figure, a first backward pass).",
     ).tag(config=True)
+    share_prefix = Bool(
+        True,
+        help="Run a notebook's leading locked set-up cells, when unchanged from the release, once per zygote "
+        "and start each such notebook from the state after them (False: every notebook runs in full).",
+    ).tag(config=True)
     execute_ungraded = Bool(
         False, help="Also run notebooks that have no grade cells (their outputs cannot change a score)."
     ).tag(config=True)

@@ -78,6 +78,7 @@ class Zygote:
         limits: Limits,
         probes: Sequence[Probe] = (),
         references: Mapping[str, Mapping[str, str]] | None = None,
+        prefix: int = 0,
     ) -> RunResult:
         """Execute ``notebook`` in a fresh child, in a temporary folder holding ``files``.
 
@@ -95,7 +96,7 @@ class Zygote:
                 target = workdir / name
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(content)
-            request = RunRequest(secrets.token_hex(8), notebook, str(workdir), limits, list(probes))
+            request = RunRequest(secrets.token_hex(8), notebook, str(workdir), limits, list(probes), prefix)
             try:
                 write_frame(self.proc.stdin, request.to_frame())
                 result = self._answer_asks(request, references or {})

@@ -66,6 +66,24 @@ class Job:
     """When the student submitted (``timestamp.txt``, ISO 8601 in UTC), if known."""
     refused: list[str] = field(default_factory=list)
     """Entries of the submission folder that were not taken (links, FIFOs, ...), each named: status ``error``."""
+    prefix: dict[str, int] = field(default_factory=dict)
+    """By notebook: how many leading code cells are the release's locked set-up cells, unchanged."""
+
+
+def set_up_prefix(nb: dict[str, Any], locked: dict[str, str]) -> int:
+    """How many of ``nb``'s leading code cells are locked set-up cells of the source (``locked``: grade id ->
+    source, from the gradebook), unchanged: the first that is not, or that is a solution or graded cell, ends it."""
+    count = 0
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else source
+        if meta.get("solution") or meta.get("grade") or locked.get(meta.get("grade_id", "")) != source:
+            break
+        count += 1
+    return count
 
 
 def resources(course: Course, assignment: str, student: str, name: str) -> dict[str, Any]:
@@ -173,6 +191,10 @@ def prepare(
         source_notebooks = gb.find_assignment(assignment).notebooks
         names = [nb.name for nb in source_notebooks]
         job.graded_cells = {nb.name: {cell.name for cell in nb.grade_cells} for nb in source_notebooks}
+        locked = {
+            nb.name: {c.name: c.source for c in nb.source_cells if c.locked and c.cell_type == "code"}
+            for nb in source_notebooks
+        }
     taken = take(course, folder, names)
     job.refused = taken.messages(besides=[f"{name}.ipynb" for name in names])
     large = sorted(p for p in taken.oversized if p not in {f"{name}.ipynb" for name in names})
@@ -217,6 +239,7 @@ def prepare(
                 course.config,
             )
             job.notebooks[name] = dict(nb)
+            job.prefix[name] = set_up_prefix(job.notebooks[name], locked[name]) if grader.share_prefix else 0
             if not execute_ungraded and not has_grade_cells(job.notebooks[name]):
                 job.skip.add(name)
             elif plan is not None:

@@ -28,17 +28,20 @@ def run_notebook(
     limits: Limits,
     probes: list[Probe],
     references: dict[str, dict[str, str]] | None = None,
+    prefix: int = 0,
 ) -> RunResult:
     """Run one sanitized notebook in a fresh child of ``zygote``, the hidden-test blocks of its probed cells
     cut out (each probe runs where its block stood; the grader's verdict stands in for it). The references
     the probes swap in go to the child only when asked (see :mod:`autograder.jail.relay`)."""
-    return zygote.run(for_sandbox(nb, {probe.grade_id for probe in probes}), files, limits, probes, references)
+    return zygote.run(for_sandbox(nb, {probe.grade_id for probe in probes}), files, limits, probes, references, prefix)
 
 
 def execute_job(job: Job, limits: Limits, zygote: Zygote) -> dict[str, RunResult]:
     """Run each notebook of the submission in its own fresh process (except those ``job.skip`` names)."""
     return {
-        name: run_notebook(zygote, nb, job.files, limits, job.probes.get(name, []), job.references.get(name))
+        name: run_notebook(
+            zygote, nb, job.files, limits, job.probes.get(name, []), job.references.get(name), job.prefix.get(name, 0)
+        )
         for name, nb in job.notebooks.items()
         if name not in job.skip
     }

@@ -258,6 +258,7 @@ def run_cells(
     on_cell: Callable[[int], None] | None = None,
     schedule: ProbeSchedule | None = None,
     on_probe: Callable[[], None] | None = None,
+    skip: int = 0,
 ) -> dict[str, Any]:
     """Execute the notebook's code cells in order, filling in outputs and execution counts.
 
@@ -266,14 +267,19 @@ def run_cells(
     after a graded cell (where its hidden-test block, cut out by the grader,
     would run under stock nbgrader), its probe from ``schedule`` (if any)
     observes the student's code; the observations are left in
-    ``schedule.observations``.
+    ``schedule.observations``. The first ``skip`` code cells are left as they are: a prefix holder ran them
+    before this process was forked (:mod:`autograder.jail.prefix`).
     """
     stdout, stderr = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = CaptureStream(capture, "stdout"), CaptureStream(capture, "stderr")
     signal.signal(signal.SIGALRM, _on_alarm)
+    code = 0
     try:
         for index, cell in enumerate(nb.get("cells", [])):
             if cell.get("cell_type") != "code":
+                continue
+            code += 1
+            if code <= skip:  # run already, before this process was forked (autograder.jail.prefix)
                 continue
             source = cell.get("source", "")
             source = "".join(source) if isinstance(source, list) else str(source)

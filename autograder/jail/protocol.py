@@ -105,6 +105,10 @@ class RunRequest:
     workdir: str
     limits: Limits
     probes: list[Probe] = field(default_factory=list)
+    prefix: int = 0
+    """How many of the notebook's leading code cells are the release's locked set-up cells, unchanged (the
+    grader compared them with the gradebook's): the zygote may run those once for every notebook that
+    starts with them (:mod:`autograder.jail.prefix`)."""
 
     def to_frame(self) -> dict[str, Any]:
         return asdict(self)
@@ -118,6 +122,7 @@ class RunRequest:
             workdir=str(frame["workdir"]),
             limits=Limits(**frame["limits"]),
             probes=[Probe(**p) for p in frame.get("probes") or []],
+            prefix=int(frame.get("prefix", 0)),
         )
 
 

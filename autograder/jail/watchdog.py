@@ -31,6 +31,11 @@ FULL_SLACK = 1024 * 1024
 """A space counts as full when less than this is left (the kernel refuses the write that would not fit)."""
 
 
+SPARED: set[int] = set()
+"""Processes below this one that belong to no job (the zygote's prefix holders, :mod:`autograder.jail.prefix`):
+neither measured nor killed with a job."""
+
+
 def own_rss() -> int:
     """This process's resident memory: a forked child starts with (a shared copy of) it."""
     return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
@@ -51,17 +56,37 @@ def processes() -> dict[int, tuple[int, int]]:
     return found
 
 
-def descendants(processes: dict[int, tuple[int, int]], root: int) -> list[int]:
-    """Every process below ``root`` (the zygote reaps orphans, so a job's processes all stay below it)."""
+def descendants(processes: dict[int, tuple[int, int]], root: int, spared: set[int] | None = None) -> list[int]:
+    """Every process below ``root`` (the zygote reaps orphans, so a job's processes all stay below it), but the
+    ``spared`` ones (default :data:`SPARED`) and theirs."""
+    spared = SPARED if spared is None else spared
     below: dict[int, list[int]] = {}
     for pid, (parent, _) in processes.items():
         below.setdefault(parent, []).append(pid)
     found, stack = [], list(below.get(root, []))
     while stack:
         pid = stack.pop()
+        if pid in spared:
+            continue
         found.append(pid)
         stack.extend(below.get(pid, []))
     return found
+
+
+def children(parent: int) -> list[int]:
+    return [pid for pid, (ppid, _) in processes().items() if ppid == parent]
+
+
+def kill_all_but(spare: set[int]) -> None:
+    """In the sandbox's own pid namespace, after a job: kill every process but ``spare`` and reap them."""
+    for _ in range(5):
+        left = [pid for pid in processes() if pid not in spare and pid != os.getpid()]
+        if not left:
+            return
+        for pid in left:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        reap()
 
 
 def private_bytes(pid: int, resident: int, inherited: int) -> int:

@@ -33,7 +33,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import IO, Any
 
-from autograder.jail import relay, timing, watchdog
+from autograder.jail import prefix, relay, timing, watchdog
 from autograder.jail.protocol import (
     HEADER,
     SANDBOX_ENV,
@@ -121,6 +121,7 @@ def _child(
     progress_fd: int,
     out_fd: int,
     references: tuple[int, int],
+    skip: int = 0,
 ) -> None:
     import resource
     import tempfile
@@ -161,7 +162,7 @@ def _child(
 
     schedule = ProbeSchedule([asdict(probe) for probe in job.probes])
     schedule.fetch = relay.asker(job.id, references, schedule.observations)
-    nb = run_cells(shell, capture, job.notebook, limits.cell_timeout, on_cell, schedule, on_probe)
+    nb = run_cells(shell, capture, job.notebook, limits.cell_timeout, on_cell, schedule, on_probe, skip)
     del reserve
     reply = {"notebook": nb, "truncated": capture.truncated, "observations": schedule.observations}
     relay.write_all(out_fd, encode_frame(reply))
@@ -178,9 +179,10 @@ def _become_subreaper() -> None:
 
 def _clean_sandbox(sandbox: dict[str, Any]) -> None:
     """After a job in the sandbox: kill every process but this one and init, empty /tmp and the job's folder."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.kill(-1, signal.SIGKILL)  # only this pid namespace: _sandbox() checked that we are pid 2 under bwrap
-    watchdog.reap()
+    # only this pid namespace (_sandbox() checked that the zygote is pid 2 under bwrap): all but init, the zygote
+    # and its prefix holders (here, or, in a holder, the zygote's children: it runs no job of its own meanwhile)
+    holders = watchdog.SPARED if os.getpid() == 2 else set(watchdog.children(2))
+    watchdog.kill_all_but({1, 2, *holders})
     scratch = Path(sandbox["scratch"])
     _empty(Path("/tmp"), keep={scratch, *scratch.parents})  # the mount point of the scratch folder stays
     _empty(Path(sandbox["job"]))
@@ -236,7 +238,11 @@ def _kill_and_wait(pid: int) -> tuple[int, int]:
     return waited
 
 
-def _supervise(job: RunRequest, shell: Any, capture: Any, grader: tuple[int, IO[bytes]]) -> dict[str, Any]:
+def _supervise(
+    job: RunRequest, shell: Any, capture: Any, grader: tuple[int, IO[bytes]], shared: prefix.Shared | None = None
+) -> dict[str, Any]:
+    """Run the job in a fresh child and watch it; its reply. ``shared``: this is a prefix holder, which ran the
+    notebook's first code cells already (the child skips them, their outputs are put back here)."""
     limits = job.limits
     sandbox = _sandbox()
     timeline = timing.Timeline(job.notebook)
@@ -258,7 +264,7 @@ def _supervise(job: RunRequest, shell: Any, capture: Any, grader: tuple[int, IO[
             os.close(fd)
         code = 0
         try:
-            _child(job, workdir, shell, capture, prog_w, out_w, (ask_w, answer_r))
+            _child(job, workdir, shell, capture, prog_w, out_w, (ask_w, answer_r), len(shared.cells) if shared else 0)
         except BaseException:
             import traceback
 
@@ -364,6 +370,9 @@ def _supervise(job: RunRequest, shell: Any, capture: Any, grader: tuple[int, IO[
     )
     if notebook is not None:
         payload["notebook"] = notebook["notebook"]
+        if shared is not None and isinstance(payload["notebook"], dict):
+            shared.fill(payload["notebook"])
+            payload["started"] = [*shared.cells, *payload["started"]]
         payload["observations"] = notebook.get("observations")
         if notebook.get("truncated"):
             payload["message"] = "output was truncated"
@@ -398,11 +407,20 @@ def serve() -> None:
     gc.collect()
     gc.freeze()  # what is here now stays shared with every child: their collections skip it, no copy-on-write
     write_frame(stdout, asdict(Ready(os.getpid())))
-    while True:
-        frame = read_frame(stdin)
-        if frame is None:
-            return
-        write_frame(stdout, _supervise(RunRequest.from_frame(frame), shell, capture, (stdin.fileno(), stdout)))
+    grader = (stdin.fileno(), stdout)
+    holders = prefix.Holders(
+        shell, capture, lambda job, shared: _supervise(job, shell, capture, grader, shared), _become_subreaper
+    )
+    try:
+        while True:
+            frame = read_frame(stdin)
+            if frame is None:
+                return
+            job = RunRequest.from_frame(frame)
+            reply = holders.run(job)
+            write_frame(stdout, reply if reply is not None else _supervise(job, shell, capture, grader))
+    finally:
+        holders.close()
 
 
 if __name__ == "__main__":
