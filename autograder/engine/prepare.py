@@ -70,6 +70,11 @@ class Job:
     """By notebook: how many leading code cells are the release's locked set-up cells, unchanged."""
 
 
+def locked_code(source_notebook: Any) -> dict[str, str]:
+    """The locked code cells of a notebook of the gradebook (an ``nbgrader.api.Notebook``): grade id -> source."""
+    return {c.name: c.source for c in source_notebook.source_cells if c.locked and c.cell_type == "code"}
+
+
 def set_up_prefix(nb: dict[str, Any], locked: dict[str, str]) -> int:
     """How many of ``nb``'s leading code cells are locked set-up cells of the source (``locked``: grade id ->
     source, from the gradebook), unchanged: the first that is not, or that is a solution or graded cell, ends it."""
@@ -191,10 +196,7 @@ def prepare(
         source_notebooks = gb.find_assignment(assignment).notebooks
         names = [nb.name for nb in source_notebooks]
         job.graded_cells = {nb.name: {cell.name for cell in nb.grade_cells} for nb in source_notebooks}
-        locked = {
-            nb.name: {c.name: c.source for c in nb.source_cells if c.locked and c.cell_type == "code"}
-            for nb in source_notebooks
-        }
+        locked = {nb.name: locked_code(nb) for nb in source_notebooks}
     taken = take(course, folder, names)
     job.refused = taken.messages(besides=[f"{name}.ipynb" for name in names])
     large = sorted(p for p in taken.oversized if p not in {f"{name}.ipynb" for name in names})

@@ -35,10 +35,10 @@ from traitlets.config import Config
 
 from autograder import settings
 from autograder.course import Course
-from autograder.engine import seeds
+from autograder.engine import gradebook, seeds
 from autograder.engine.finalize import executed_notebook, judge_run, not_run
 from autograder.engine.intake import OverLimit, check_shape
-from autograder.engine.prepare import submission_files, take
+from autograder.engine.prepare import locked_code, set_up_prefix, submission_files, take
 from autograder.engine.results import RECORD_NAME
 from autograder.engine.runners import ZygotePool, run_notebook
 from autograder.engine.sandbox import Sandbox, ZygoteSpec
@@ -95,6 +95,14 @@ def folder_files(course: Course, folder: Path, name: str) -> dict[str, bytes]:
     return {path: data for path, data in submission_files(taken).items() if Path(path).name != RECORD_NAME}
 
 
+def shared_prefix(course: Course, grader: settings.Grader, assignment: str, name: str, nb: Any) -> int:
+    """As ``autograder grade`` does: how many leading code cells are the gradebook's locked set-up cells."""
+    if not grader.share_prefix:
+        return 0
+    with gradebook.open_gradebook(course) as gb:
+        return set_up_prefix(nb, locked_code(gb.find_notebook(name, assignment)))
+
+
 class SandboxedExecute(Execute):  # type: ignore[misc]
     """Execute the notebook in the grader's sandboxed zygote, with the grader's probes.
 
@@ -130,7 +138,15 @@ class SandboxedExecute(Execute):  # type: ignore[misc]
         files = folder_files(course, folder, name)
         with POOLS.get(spec).zygote() as zygote:
             probes, references = (plan.probes(name), plan.references(name)) if plan else ([], {})
-            run = run_notebook(zygote, sanitized, files, limits, probes, references)
+            run = run_notebook(
+                zygote,
+                sanitized,
+                files,
+                limits,
+                probes,
+                references,
+                shared_prefix(course, grader, assignment, name, nb),
+            )
         executed, failure = executed_notebook(name, sanitized, run)
         if failure:
             self.log.warning("%s/%s: %s", info["student"], assignment, failure)
