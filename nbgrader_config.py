@@ -31,7 +31,7 @@ c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.ClearOutput",
     "autograder.plugins.cells.DeduplicateIds",  # copies of a grade id become plain cells
     "nbgrader.preprocessors.OverwriteKernelspec",
-    "nbgrader.preprocessors.OverwriteCells",
+    "autograder.plugins.cells.OverwriteCells",  # nbgrader's, with one gradebook query per notebook
     "autograder.plugins.cells.CheckCellMetadata",  # a wrong schema version fails this student, not the run
 ]
 # Every HTML page nbgrader renders from a submission (the formgrader's views, generate_feedback) shows student

@@ -83,7 +83,16 @@ def print_summary(results: Sequence[SubmissionResult]) -> None:
         print(f"check inputs drawn from seed {', '.join(map(str, seeds))} (autograder grade --seed N reproduces them)")
 
 
+def skip_iri_grammars() -> None:
+    """Keep ``jsonschema`` from importing ``rfc3987_syntax``, which builds some 35 parsers on import (1 to
+    3 s of every command's start: jsonschema issue #1428). It only checks the ``iri`` format, which no
+    schema of nbformat's or nbgrader's uses, and they validate without format checks anyway."""
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]  # import raises ImportError
+
+
 def run(args: argparse.Namespace) -> int:
+    skip_iri_grammars()
     from autograder.course import Course
 
     course = Course.load(args.course)

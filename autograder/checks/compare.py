@@ -120,7 +120,7 @@ def difference(
         return None
     if kind == "number":
         g, w = float(got["value"]), float(want["value"])
-        if not _close(np.asarray([g]), np.asarray([w]), rules):
+        if not _close_number(g, w, rules):
             return f"gives {show(g)}{where}, not {show(w)}"
         return None
     if kind in ("text", "bool") and got["value"] != want["value"]:
@@ -163,6 +163,15 @@ _NONE = {"kind": "none", "type": "NoneType"}
 
 def _close(got: np.ndarray, want: np.ndarray, rules: Rules) -> bool:
     return got.shape == want.shape and bool(np.allclose(got, want, atol=rules.atol, rtol=rules.rtol, equal_nan=True))
+
+
+def _close_number(got: float, want: float, rules: Rules) -> bool:
+    """``numpy.allclose`` on two numbers (NaN equal to NaN, infinities only to themselves), without arrays."""
+    if math.isnan(got) or math.isnan(want):
+        return math.isnan(got) and math.isnan(want)
+    if math.isinf(got) or math.isinf(want):
+        return got == want
+    return abs(got - want) <= rules.atol + rules.rtol * abs(want)
 
 
 def _clip(value: Any, limit: int = 90) -> str:

@@ -135,25 +135,30 @@ def judge_one(check: Declared, inputs: Any, observed: Any) -> Verdict:
 
 def plain_data_problem(value: Any) -> str | None:
     """Why ``value`` is not plain JSON data of a sane size (None if it is)."""
+    scalars = (type(None), bool, int, float, str)
     stack: list[tuple[Any, int]] = [(value, 0)]
     nodes = 0
     while stack:
         item, depth = stack.pop()
         nodes += 1
-        if nodes > MAX_NODES:
-            return "too big"
         if depth > MAX_DEPTH:
             return "nested too deeply"
-        if item is None or type(item) in (bool, int, float, str):
-            continue
-        if type(item) is list:
-            stack.extend((v, depth + 1) for v in item)
-        elif type(item) is dict:
-            if not all(type(k) is str for k in item):
+        kind = type(item)
+        if kind in scalars:
+            pass
+        elif kind is list or kind is dict:
+            if kind is dict and not all(type(k) is str for k in item):
                 return "a mapping with keys that are not text"
-            stack.extend((v, depth + 1) for v in item.values())
+            if item and depth + 1 > MAX_DEPTH:
+                return "nested too deeply"
+            children = item if kind is list else item.values()
+            plain = [v for v in children if type(v) not in scalars]  # numbers and text need no visit
+            nodes += len(item) - len(plain)
+            stack.extend((v, depth + 1) for v in plain)
         else:
-            return f"a value of type {type(item).__name__}"
+            return f"a value of type {kind.__name__}"
+        if nodes > MAX_NODES:
+            return "too big"
     return None
 
 

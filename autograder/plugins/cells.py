@@ -14,7 +14,9 @@ stopping the whole run, every later student ungraded. So does a cell whose
   graded as usual;
 * :class:`CheckCellMetadata` fails only this submission when a cell's schema
   version is wrong (a plain error, which nbgrader reports for this student and
-  goes on), never the run.
+  goes on), never the run;
+* :class:`OverwriteCells` is nbgrader's, finding the notebook's source cells with
+  one query (:class:`~autograder.plugins.lookups.NotebookGradebook`), not two per cell.
 
 ``autograder grade`` runs the same lists, so a copied cell grades the same on
 both paths.
@@ -27,6 +29,9 @@ from typing import Any
 from nbgrader.nbgraderformat import SchemaTooNewError, SchemaTooOldError
 from nbgrader.preprocessors import CheckCellMetadata as NbgraderCheckCellMetadata
 from nbgrader.preprocessors import DeduplicateIds as NbgraderDeduplicateIds
+from nbgrader.preprocessors import OverwriteCells as NbgraderOverwriteCells
+
+from autograder.plugins.lookups import NotebookGradebook
 
 
 class DamagedCells(ValueError):
@@ -52,3 +57,18 @@ class CheckCellMetadata(NbgraderCheckCellMetadata):  # type: ignore[misc]
             return super().preprocess(nb, resources)  # type: ignore[no-any-return]
         except (SchemaTooOldError, SchemaTooNewError) as exc:
             raise DamagedCells(f"a cell's nbgrader metadata is not of this nbgrader's version: {exc}") from None
+
+
+class OverwriteCells(NbgraderOverwriteCells):  # type: ignore[misc]
+    """nbgrader's ``OverwriteCells`` (every step and message its own), with the lookups of one notebook batched."""
+
+    def preprocess(self, nb: Any, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        info = resources["nbgrader"]
+        self.notebook_id, self.assignment_id, self.db_url = info["notebook"], info["assignment"], info["db_url"]
+        self.gradebook = NotebookGradebook(self.db_url)
+        with self.gradebook:
+            nb, resources = super(NbgraderOverwriteCells, self).preprocess(nb, resources)  # each cell
+            if self.add_missing_cells:
+                nb, resources = self.add_missing_grade_cells(nb, resources)
+                nb, resources = self.add_missing_task_cells(nb, resources)
+        return nb, resources

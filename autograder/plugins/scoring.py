@@ -11,14 +11,15 @@ from dataclasses import replace
 from typing import Any
 
 from nbgrader import utils as nbgrader_utils
-from nbgrader.api import Gradebook
 from nbgrader.preprocessors import SaveAutoGrades
 
 from autograder.checks.messages import grader_output
+from autograder.plugins.lookups import NotebookGradebook
 
 
 class BatchedSaveAutoGrades(SaveAutoGrades):  # type: ignore[misc]
-    """nbgrader's SaveAutoGrades, committing once per notebook instead of once per cell.
+    """nbgrader's SaveAutoGrades, committing once per notebook instead of once per cell, finding the
+    notebook's grades and comments with one query each (:class:`NotebookGradebook`).
 
     A test cell the grader checked itself (``resources["verdicts"]``) scores
     as stock nbgrader scores it with its hidden-test block: full marks only if
@@ -44,7 +45,7 @@ class BatchedSaveAutoGrades(SaveAutoGrades):  # type: ignore[misc]
         info = resources["nbgrader"]
         self.notebook_id, self.assignment_id = info["notebook"], info["assignment"]
         self.student_id, self.db_url = info["student"], info["db_url"]
-        self.gradebook = Gradebook(self.db_url)
+        self.gradebook = NotebookGradebook(self.db_url)
         with self.gradebook:
             session = self.gradebook.db
             commit = session.commit

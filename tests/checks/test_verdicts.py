@@ -21,6 +21,8 @@ import torch
 from autograder import notebooks
 from autograder.checks import verdicts
 from autograder.checks.api import call, compare, value
+from autograder.checks.compare import Rules, difference
+from autograder.checks.plan import MAX_DEPTH, MAX_NODES
 from autograder.engine.client import Zygote
 from autograder.engine.sandbox import new_zygote
 from autograder.errors import AutograderError
@@ -93,7 +95,29 @@ def test_plain_data_rules() -> None:
     for _ in range(100):
         deep = [deep]
     assert verdicts.plain_data_problem(deep) == "nested too deeply"
+    shallow: Any = 1.5
+    for _ in range(MAX_DEPTH):
+        shallow = [shallow]
+    assert verdicts.plain_data_problem(shallow) is None
+    assert verdicts.plain_data_problem([shallow]) == "nested too deeply"  # a number one level too deep
+    assert verdicts.plain_data_problem([0.5] * (MAX_NODES + 1)) == "too big"
+    assert verdicts.plain_data_problem([[0.5] * 10] * 10) is None
     assert describe(float("nan"))["value"] == "nan"
+
+
+def test_numbers_compare_as_numpy_allclose() -> None:
+    """The comparison of two numbers takes no arrays, and agrees with ``numpy.allclose`` everywhere."""
+    import numpy as np
+
+    rules = Rules(atol=1e-5, rtol=1e-3)
+    values = [0.0, -0.0, 1.0, 1.0 + 1e-6, 1.0005, 1.002, -1.0, 1e-6, 1e9, 1e9 * (1 + 1e-4)]
+    values += [float("nan"), float("inf"), float("-inf")]
+    for got in values:
+        for want in values:
+            expected = bool(np.allclose([got], [want], atol=rules.atol, rtol=rules.rtol, equal_nan=True))
+            number = {"kind": "number", "type": "float"}
+            found = difference({**number, "value": got}, {**number, "value": want}, rules)
+            assert (found is None) == expected, (got, want, found)
 
 
 # --- the declarative API on a tiny function, in this process -----------------------------------------

@@ -55,3 +55,31 @@ def test_malformed_source_notebook(tmp_path: Path, content: str) -> None:
     course = make_course(tmp_path / "c")
     (course / "source" / "week3" / "task1_fitting.ipynb").write_text(content)
     assert_one_line_error(run_cli("release", "week3", cwd=course), "task1_fitting.ipynb: not a valid notebook")
+
+
+def test_commands_start_without_the_iri_parsers() -> None:
+    """Every command skips ``rfc3987_syntax`` (seconds of parser building on import) and nbgrader and
+    nbformat validate as before without it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from autograder import cli\n"
+        "cli.skip_iri_grammars()\n"
+        "import jsonschema, nbformat, nbgrader.api\n"
+        "from nbgrader.nbgraderformat import MetadataValidator\n"
+        "from autograder import notebooks\n"
+        "from tests.helpers import SOURCE\n"
+        "nb = notebooks.read(SOURCE / 'task1_fitting.ipynb')\n"
+        "nbformat.validate(nb)\n"
+        "MetadataValidator().validate_nb(nb)\n"
+        "broken = nbformat.from_dict({'cells': 1})\n"
+        "try:\n"
+        "    nbformat.validate(broken)\n"
+        "except nbformat.ValidationError:\n"
+        "    print('refused')\n"
+        "print(sys.modules.get('rfc3987_syntax', 'absent'))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["refused", "None"], done.stdout + done.stderr

@@ -78,3 +78,45 @@ def test_nbgrader_autograde_grades_the_class_past_them(tmp_path: Path) -> None:
     assert totals["ada_reference"] == totals["dan_reference"] == totals["bea_copied_a_cell"] == 29
     assert totals["cy_edited_the_schema"] < 29
     assert "cy_edited_the_schema" in done.stdout + done.stderr
+
+
+def tampered(path: Path) -> nbformat.NotebookNode:
+    """A submitted notebook that changed what ``OverwriteCells`` puts back: a locked cell's source, a grade
+    cell's points and a cell's type."""
+    nb = notebooks.read(path)
+    graded = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    locked = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("locked") and c.cell_type == "code")
+    locked.source += "\nprint('changed')"
+    graded[0].metadata.nbgrader["points"] = 99
+    written = next(c for c in graded if c.cell_type == "markdown")
+    written.cell_type = "raw"
+    return nb
+
+
+def test_overwrite_cells_puts_back_what_nbgraders_does_with_one_query_a_kind(tmp_path: Path) -> None:
+    """Ours and nbgrader's ``OverwriteCells`` make the same notebook of a tampered submission; ours asks
+    the gradebook a fixed number of queries however many cells the notebook has, nbgrader's two a cell."""
+    import sqlalchemy
+    from nbgrader.preprocessors import OverwriteCells as NbgraderOverwriteCells
+
+    from autograder.plugins.cells import OverwriteCells
+
+    course = released_course(tmp_path / "course")
+    source = course.root / "source" / "week3" / "task2_relu.ipynb"
+    resources = {"nbgrader": {"db_url": course.gradebook_url(), "assignment": "week3", "notebook": "task2_relu"}}
+    queries: list[str] = []
+    made: dict[str, nbformat.NotebookNode] = {}
+    asked: dict[str, int] = {}
+    for name, step in (("nbgrader", NbgraderOverwriteCells), ("ours", OverwriteCells)):
+        queries.clear()
+        listen = lambda *args: queries.append(args[2])  # noqa: E731
+        sqlalchemy.event.listen(sqlalchemy.engine.Engine, "before_cursor_execute", listen)
+        try:
+            made[name], _ = step().preprocess(tampered(source), copy.deepcopy(resources))
+        finally:
+            sqlalchemy.event.remove(sqlalchemy.engine.Engine, "before_cursor_execute", listen)
+        asked[name] = sum(q.startswith("SELECT") and "sqlite_master" not in q for q in queries)  # not the schema's
+    assert made["ours"] == made["nbgrader"]
+    assert "print('changed')" not in str(made["ours"]) and '"points": 99' not in str(made["ours"])
+    cells = len(made["ours"].cells)
+    assert asked["ours"] <= 4 < cells <= asked["nbgrader"], asked

@@ -1,0 +1,78 @@
+"""A gradebook that answers nbgrader's per-cell lookups of one notebook from one query each.
+
+nbgrader's preprocessors look cells up one at a time: ``OverwriteCells`` asks for
+each cell's source cell and graded cell, ``SaveAutoGrades`` for each cell's grade
+and comment, every lookup a query of two to six joins. :class:`NotebookGradebook`
+loads, on the first lookup of a kind, every row of that kind in the notebook,
+keyed by cell name, and answers the later lookups from it. The rows are the
+session's own objects, so what a preprocessor changes in them is committed as
+before; a name that is not among them (a cell the gradebook does not know) goes to
+nbgrader's own lookup, which raises nbgrader's ``MissingEntry``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nbgrader.api import (
+    Assignment,
+    BaseCell,
+    Comment,
+    Grade,
+    Gradebook,
+    GradeCell,
+    Notebook,
+    SourceCell,
+    SubmittedAssignment,
+    SubmittedNotebook,
+    TaskCell,
+)
+
+
+class NotebookGradebook(Gradebook):  # type: ignore[misc]
+    """nbgrader's ``Gradebook``, finding source cells, graded cells, grades and comments by notebook."""
+
+    def _rows(self, key: tuple[Any, ...]) -> dict[str, Any]:
+        if not hasattr(self, "_loaded"):
+            self._loaded: dict[tuple[Any, ...], dict[str, Any]] = {}
+        if key not in self._loaded:
+            model, notebook, assignment, *student = key
+            self._loaded[key] = dict(self._query(model, notebook, assignment, student).all())
+        return self._loaded[key]
+
+    def _query(self, model: Any, notebook: str, assignment: str, student: list[str]) -> Any:
+        if student:  # a student's grade or comment, by the name of its cell
+            return (
+                self.db.query(BaseCell.name, model)
+                .join(BaseCell, BaseCell.id == model.cell_id)
+                .join(SubmittedNotebook, SubmittedNotebook.id == model.notebook_id)
+                .join(Notebook, Notebook.id == SubmittedNotebook.notebook_id)
+                .join(SubmittedAssignment, SubmittedAssignment.id == SubmittedNotebook.assignment_id)
+                .join(Assignment, Assignment.id == SubmittedAssignment.assignment_id)
+                .filter(Notebook.name == notebook, Assignment.name == assignment)
+                .filter(SubmittedAssignment.student_id == student[0])
+            )
+        return (  # a cell of the released notebook
+            self.db.query(model.name, model)
+            .join(Notebook, Notebook.id == model.notebook_id)
+            .join(Assignment, Assignment.id == Notebook.assignment_id)
+            .filter(Notebook.name == notebook, Assignment.name == assignment)
+        )
+
+    def find_source_cell(self, name: str, notebook: str, assignment: str) -> Any:
+        found = self._rows((SourceCell, notebook, assignment)).get(name)
+        return found if found is not None else super().find_source_cell(name, notebook, assignment)
+
+    def find_graded_cell(self, name: str, notebook: str, assignment: str) -> Any:
+        found = self._rows((GradeCell, notebook, assignment)).get(name)
+        if found is None:
+            found = self._rows((TaskCell, notebook, assignment)).get(name)
+        return found if found is not None else super().find_graded_cell(name, notebook, assignment)
+
+    def find_grade(self, grade_cell: str, notebook: str, assignment: str, student: str) -> Any:
+        found = self._rows((Grade, notebook, assignment, student)).get(grade_cell)
+        return found if found is not None else super().find_grade(grade_cell, notebook, assignment, student)
+
+    def find_comment(self, solution_cell: str, notebook: str, assignment: str, student: str) -> Any:
+        found = self._rows((Comment, notebook, assignment, student)).get(solution_cell)
+        return found if found is not None else super().find_comment(solution_cell, notebook, assignment, student)
