@@ -13,6 +13,9 @@ other with ours, checks that both gradebooks agree, and prints:
 * the floor with the shared prefix (each notebook's leading locked cells) run
   once per notebook, not once per submission: what running the prefix once per
   zygote could reach;
+* the same with the grader's probes calling the student's functions after each
+  notebook, in that interpreter: the floor of the 15x issue (one warm
+  interpreter, serially: ours has two workers, so it can beat it);
 * where ours spends its time, per submission: the main process's stages and its
   CPU, and the stages of the notebooks' runs (from the grading records);
 * the peak memory (sum of the resident memory of the whole process tree,
@@ -142,11 +145,12 @@ def scores(course: Path) -> dict[tuple[str, str, str], float | None]:
     return out
 
 
-def floor_seconds(course: Path, students: list[str], prefix_once: bool = False) -> float:
+def floor_seconds(course: Path, students: list[str], prefix_once: bool = False, checks: bool = False) -> float:
     """Execute the graded notebooks of every submission in one warm interpreter, serially.
 
     ``prefix_once``: each notebook's leading locked cells run once (with the first submission), and every
-    submission after runs from its first other cell, in the state they left.
+    submission after runs from its first other cell, in the state they left. ``checks``: after each
+    notebook, the grader's probes call the student's functions there, as in the sandbox (the issue's floor).
     """
     code = f"""
 import json, sys, time
@@ -154,7 +158,14 @@ sys.path.insert(0, {str(ROOT)!r})
 import numpy, torch, matplotlib.pyplot, ipywidgets, IPython
 torch.set_num_threads(1)
 from pathlib import Path
+from dataclasses import asdict
 from autograder.jail.executor import Capture, build_shell, run_cells
+from autograder.jail.probing import run_probe
+plan = None
+if {checks!r}:
+    from autograder.course import Course
+    from autograder.engine.seeds import assignment_plan
+    plan = assignment_plan(Course.load(Path({str(course)!r})), "week3")
 capture = Capture(10**9)
 shell = build_shell(capture)
 total = 0.0
@@ -179,6 +190,11 @@ for name in (names if {prefix_once!r} else [None]):
                 nb["cells"] = code[skip:]
             started = time.perf_counter()
             run_cells(shell, capture, nb, 600)
+            if plan is not None:
+                stem = path.stem
+                subs = plan.references(stem)
+                for probe in plan.probes(stem):
+                    run_probe(asdict(probe), shell.user_ns, 60, lambda gid: subs.get(gid, {{}}))
             total += time.perf_counter() - started
             done = True
 print(total)
@@ -202,6 +218,7 @@ def main(argv: list[str]) -> int:
         _, small_mem, _ = timed([str(bindir / "autograder"), "grade", "week3"], small_dir)
         students = [v.student for v in cohort(n)]
         floor, floor_once = floor_seconds(ours_dir, students), floor_seconds(ours_dir, students, prefix_once=True)
+        floor_checks = floor_seconds(ours_dir, students, prefix_once=True, checks=True)
         print(
             f"ours : {ours_s:8.1f} s  {ours_s / n:6.2f} s/submission  peak memory {ours_mem / 2**20:6.0f} MiB "
             f"(with {max(2, n // 4)} submissions: {small_mem / 2**20:.0f} MiB)"
@@ -213,6 +230,10 @@ def main(argv: list[str]) -> int:
         print(
             f"floor with the shared prefix run once per notebook: {floor_once:8.1f} s  {floor_once / n:6.2f} "
             f"s/submission -> ours is {ours_s / floor_once:.2f}x it"
+        )
+        print(
+            f"floor with the checks' calls too (the shared prefix once): {floor_checks:8.1f} s  "
+            f"{floor_checks / n:6.2f} s/submission -> ours is {ours_s / floor_checks:.2f}x it"
         )
         print_stages(ours_dir, ours_cpu, Grader(config=Course.load(ours_dir).config).workers or psutil.cpu_count())
         if not args.skip_stock:
