@@ -32,17 +32,28 @@ from nbgrader.api import (
 class NotebookGradebook(Gradebook):  # type: ignore[misc]
     """nbgrader's ``Gradebook``, finding source cells, graded cells, grades and comments by notebook."""
 
-    def _rows(self, key: tuple[Any, ...]) -> dict[str, Any]:
-        if not hasattr(self, "_loaded"):
-            self._loaded: dict[tuple[Any, ...], dict[str, Any]] = {}
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._loaded: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+    def _released(self, model: Any, notebook: str, assignment: str) -> dict[str, Any]:
+        """Every ``model`` row (source, grade or task cell) of the released notebook, by name."""
+        key = (model, notebook, assignment)
         if key not in self._loaded:
-            model, notebook, assignment, *student = key
-            self._loaded[key] = dict(self._query(model, notebook, assignment, student).all())
+            rows = (
+                self.db.query(model.name, model)
+                .join(Notebook, Notebook.id == model.notebook_id)
+                .join(Assignment, Assignment.id == Notebook.assignment_id)
+                .filter(Notebook.name == notebook, Assignment.name == assignment)
+            )
+            self._loaded[key] = dict(rows.all())
         return self._loaded[key]
 
-    def _query(self, model: Any, notebook: str, assignment: str, student: list[str]) -> Any:
-        if student:  # a student's grade or comment, by the name of its cell
-            return (
+    def _submitted(self, model: Any, notebook: str, assignment: str, student: str) -> dict[str, Any]:
+        """Every ``model`` row (grade or comment) of a student's submitted notebook, by its cell's name."""
+        key = (model, notebook, assignment, student)
+        if key not in self._loaded:
+            rows = (
                 self.db.query(BaseCell.name, model)
                 .join(BaseCell, BaseCell.id == model.cell_id)
                 .join(SubmittedNotebook, SubmittedNotebook.id == model.notebook_id)
@@ -50,29 +61,25 @@ class NotebookGradebook(Gradebook):  # type: ignore[misc]
                 .join(SubmittedAssignment, SubmittedAssignment.id == SubmittedNotebook.assignment_id)
                 .join(Assignment, Assignment.id == SubmittedAssignment.assignment_id)
                 .filter(Notebook.name == notebook, Assignment.name == assignment)
-                .filter(SubmittedAssignment.student_id == student[0])
+                .filter(SubmittedAssignment.student_id == student)
             )
-        return (  # a cell of the released notebook
-            self.db.query(model.name, model)
-            .join(Notebook, Notebook.id == model.notebook_id)
-            .join(Assignment, Assignment.id == Notebook.assignment_id)
-            .filter(Notebook.name == notebook, Assignment.name == assignment)
-        )
+            self._loaded[key] = dict(rows.all())
+        return self._loaded[key]
 
     def find_source_cell(self, name: str, notebook: str, assignment: str) -> Any:
-        found = self._rows((SourceCell, notebook, assignment)).get(name)
+        found = self._released(SourceCell, notebook, assignment).get(name)
         return found if found is not None else super().find_source_cell(name, notebook, assignment)
 
     def find_graded_cell(self, name: str, notebook: str, assignment: str) -> Any:
-        found = self._rows((GradeCell, notebook, assignment)).get(name)
+        found = self._released(GradeCell, notebook, assignment).get(name)
         if found is None:
-            found = self._rows((TaskCell, notebook, assignment)).get(name)
+            found = self._released(TaskCell, notebook, assignment).get(name)
         return found if found is not None else super().find_graded_cell(name, notebook, assignment)
 
     def find_grade(self, grade_cell: str, notebook: str, assignment: str, student: str) -> Any:
-        found = self._rows((Grade, notebook, assignment, student)).get(grade_cell)
+        found = self._submitted(Grade, notebook, assignment, student).get(grade_cell)
         return found if found is not None else super().find_grade(grade_cell, notebook, assignment, student)
 
     def find_comment(self, solution_cell: str, notebook: str, assignment: str, student: str) -> Any:
-        found = self._rows((Comment, notebook, assignment, student)).get(solution_cell)
+        found = self._submitted(Comment, notebook, assignment, student).get(solution_cell)
         return found if found is not None else super().find_comment(solution_cell, notebook, assignment, student)
