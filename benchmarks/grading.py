@@ -145,12 +145,15 @@ def scores(course: Path) -> dict[tuple[str, str, str], float | None]:
     return out
 
 
-def floor_seconds(course: Path, students: list[str], prefix_once: bool = False, checks: bool = False) -> float:
+def floor_seconds(
+    course: Path, students: list[str], prefix_once: bool = False, checks: bool = False
+) -> tuple[float, float]:
     """Execute the graded notebooks of every submission in one warm interpreter, serially.
 
     ``prefix_once``: each notebook's leading locked cells run once (with the first submission), and every
     submission after runs from its first other cell, in the state they left. ``checks``: after each
     notebook, the grader's probes call the student's functions there, as in the sandbox (the issue's floor).
+    Returns the seconds of the cells and, apart, of the probes (0 without ``checks``).
     """
     code = f"""
 import json, sys, time
@@ -168,7 +171,7 @@ if {checks!r}:
     plan = assignment_plan(Course.load(Path({str(course)!r})), "week3")
 capture = Capture(10**9)
 shell = build_shell(capture)
-total = 0.0
+total = probing = 0.0
 def meta(cell):
     return cell.get("metadata", {{}}).get("nbgrader", {{}})
 def prefix_length(nb):
@@ -190,17 +193,19 @@ for name in (names if {prefix_once!r} else [None]):
                 nb["cells"] = code[skip:]
             started = time.perf_counter()
             run_cells(shell, capture, nb, 600)
-            if plan is not None:
-                stem = path.stem
-                subs = plan.references(stem)
-                for probe in plan.probes(stem):
-                    run_probe(asdict(probe), shell.user_ns, 60, lambda gid: subs.get(gid, {{}}))
             total += time.perf_counter() - started
+            if plan is not None:
+                started = time.perf_counter()
+                subs = plan.references(path.stem)
+                for probe in plan.probes(path.stem):
+                    run_probe(asdict(probe), shell.user_ns, 60, lambda gid: subs.get(gid, {{}}))
+                probing += time.perf_counter() - started
             done = True
-print(total)
+print(total, probing)
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=course)
-    return float(out.stdout.strip().splitlines()[-1])
+    cells, probes = out.stdout.strip().splitlines()[-1].split()
+    return float(cells), float(probes)
 
 
 def main(argv: list[str]) -> int:
@@ -217,8 +222,9 @@ def main(argv: list[str]) -> int:
         ours_s, ours_mem, ours_cpu = timed([str(bindir / "autograder"), "grade", "week3"], ours_dir)
         _, small_mem, _ = timed([str(bindir / "autograder"), "grade", "week3"], small_dir)
         students = [v.student for v in cohort(n)]
-        floor, floor_once = floor_seconds(ours_dir, students), floor_seconds(ours_dir, students, prefix_once=True)
-        floor_checks = floor_seconds(ours_dir, students, prefix_once=True, checks=True)
+        floor, _ = floor_seconds(ours_dir, students)
+        floor_once, probes = floor_seconds(ours_dir, students, prefix_once=True, checks=True)  # one run, both
+        floor_checks = floor_once + probes
         print(
             f"ours : {ours_s:8.1f} s  {ours_s / n:6.2f} s/submission  peak memory {ours_mem / 2**20:6.0f} MiB "
             f"(with {max(2, n // 4)} submissions: {small_mem / 2**20:.0f} MiB)"
