@@ -1,8 +1,8 @@
-"""What every assignment's hand-written checks share: misconceptions by key, typed observations, plot helpers.
+"""What every assignment's hand-written checks share: misconceptions by key, typed inputs and observations.
 
 A judge (see :func:`autograder.checks.api.check`) says why a cell fails with a
-plain ``assert condition, "why"`` (or by returning the reason); the helpers here
-raise :class:`Fail`, an ``AssertionError``, with a readable message. Each
+plain ``assert condition, "why"`` (or by returning the reason); the helpers of
+:mod:`autograder.checks.figures` raise :class:`Fail`, an ``AssertionError``, with a readable message. Each
 misconception is declared once, by key, in a :class:`Misconceptions`; the
 checks' messages, the known-mistake catalogue and the feedback all use that key.
 Nothing here knows an assignment.
@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import string
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
@@ -181,126 +181,9 @@ def drawn_cases(
     return inputs
 
 
-# --- helpers for judges -----------------------------------------------------------------------------
+# --- helpers for inputs --------------------------------------------------------------------------
 
 
 def draw(rng: np.random.Generator, count: int, scale: float = 2.0) -> list[float]:
     """``count`` normal numbers for this run, rounded to 4 decimals (readable in messages)."""
     return [round(float(v), 4) for v in rng.normal(scale=scale, size=count)]
-
-
-def printed(seen: Seen) -> list[str]:
-    return [str(text) for text, _ in seen.get("printed", [])]
-
-
-def raised(seen: Seen, what: str, known: Mapping[str, str] = {}) -> None:
-    """Fails if the action raised, naming the misconception of the first fragment of ``known`` its message has."""
-    if "raised" in seen:
-        hint = next((m for fragment, m in known.items() if fragment in str(seen.get("message"))), "")
-        tail = f". {LIKELY}{hint}" if hint else f": {seen.get('message', '')}"
-        raise Fail(f"{what} raised {seen['raised']}{tail}"[: 300 + len(hint)])
-
-
-def one_axes(seen: Seen, what: str, known: Mapping[str, str] = {}) -> Axes:
-    """The one axes a plot drew on; fails if it raised (see :func:`raised`) or drew on none or several."""
-    raised(seen, what, known)
-    drawn = seen.get("axes", [])
-    assert len(drawn) == 1, f"{what} should draw on one set of axes; it drew on {len(drawn)}"
-    return drawn[0]
-
-
-def curves(ax: Axes, span: tuple[float, float] = (-2, 2), points: int = 20) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The lines of ``ax`` that cover ``span`` with at least ``points`` points, as arrays ``(x, y)``."""
-    found = []
-    for line in ax["lines"]:
-        xd, yd = np.asarray(line["x"], dtype=float), np.asarray(line["y"], dtype=float)
-        if xd.size >= points and xd.min() <= span[0] and xd.max() >= span[1] and xd.shape == yd.shape:
-            found.append((xd, yd))
-    return found
-
-
-def draws(ax: Axes, curve: Callable[[np.ndarray], Any], atol: float = 1e-4) -> bool:
-    """Whether one of the lines of ``ax`` is ``curve`` (a function of the x values)."""
-    return any(np.allclose(yd, np.asarray(curve(xd), dtype=float), atol=atol) for xd, yd in curves(ax))
-
-
-def scatters(ax: Axes, points: np.ndarray) -> bool:
-    """Whether ``ax`` scatters exactly ``points`` (an ``(n, 2)`` array)."""
-    for scatter in ax["scatters"]:
-        offsets = np.asarray(scatter, dtype=float).reshape(-1, 2)
-        if offsets.shape == points.shape and np.allclose(offsets, points):
-            return True
-    return False
-
-
-def require_scatter(
-    ax: Axes, points: np.ndarray, what: str, named: str, *, lookalikes: Mapping[str, np.ndarray], none: str
-) -> None:
-    """Fails unless ``ax`` scatters ``points`` (``named`` in the message), naming what it scattered instead."""
-    if scatters(ax, points):
-        return
-    why = next((f"{LIKELY}{m}" for m, pts in lookalikes.items() if scatters(ax, pts)), "")
-    if not why:
-        why = f"{LIKELY}{none}" if not ax["scatters"] else f"The points scattered are not {named}."
-    raise Fail(f"{what} should scatter {named}. {why}")
-
-
-def require_ylim(ax: Axes, want: tuple[float, float], what: str, lookalikes: Mapping[tuple[float, float], str]) -> None:
-    """Fails unless the y axis of ``ax`` runs over ``want``, naming the misconception of a known wrong range."""
-    low, high = (round(float(v), 6) for v in ax["ylim"])
-    hint = lookalikes.get((low, high))
-    assert (low, high) == tuple(want), (
-        f"{what}: the y axis should run from {want[0]:g} to {want[1]:g}; it runs from {low} to {high}."
-        + (f" {LIKELY}{hint}" if hint else "")
-    )
-
-
-def require_sliders(
-    sliders: Sequence[Slider] | None,
-    owner: str,
-    names: Sequence[str],
-    *,
-    missing: str,
-    misnamed: str,
-    start: Sequence[float] | None = None,
-    unstarted: str = "",
-) -> None:
-    """Fails unless ``owner`` has the sliders ``names`` (starting at ``start``), naming the misconception."""
-    assert sliders is not None, f"{owner} has no sliders: it has no .widget. {LIKELY}{missing}"
-    found = [s["description"] for s in sliders]
-    assert found == list(names), (
-        f"there should be {len(names)} sliders named {', '.join(names)}; found {found}. {LIKELY}{misnamed}"
-    )
-    starts = [s["value"].get("value") for s in sliders]
-    if start is not None:
-        right = all(isinstance(v, int | float) and abs(v - w) < 1e-9 for v, w in zip(starts, start, strict=True))
-        assert right, f"the sliders should start at {list(start)}; they start at {starts}. {LIKELY}{unstarted}"
-
-
-def require_title(ax: Axes, want: str, what: str, known: Mapping[str, str | None] = {}, why: str = "") -> None:
-    """Fails unless the title of ``ax`` is ``want``, naming the misconception of a known wrong title (else ``why``)."""
-    title = str(ax["title"])
-    hint = known.get(title)
-    assert title == want, f"{what}: the title should be {want!r}; it is {title[:60]!r}. " + (
-        f"{LIKELY}{hint}" if hint else why or "No known mistake matches this title."
-    )
-
-
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]|\r")
-
-
-def snapshot(seen: Seen) -> Any:
-    """What an action printed (lines) and drew (each axes' title and curves), as a person looking compares them."""
-    lines = [ANSI.sub("", text).strip() for text in printed(seen)]
-    drawn = [
-        (str(ax["title"]), [np.round(np.asarray(ln["y"], dtype=float), 5).tolist() for ln in ax["lines"]])
-        for ax in seen.get("axes", [])
-    ]
-    return [line for line in lines if line], drawn
-
-
-def number(text: str) -> float | None:
-    try:
-        return float(text)
-    except ValueError:
-        return None

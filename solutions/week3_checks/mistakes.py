@@ -1,19 +1,15 @@
-"""Known wrong answers of Week 3, written as the functions students write, for the grader to recognise.
-
-When a check fails, the grader runs each known mistake of that check on the
-same cases; one that gives exactly what the student's code gave names the
-misconception in the feedback. Each function here is wrong in one way only.
-"""
+"""Known wrong answers of Week 3, as the functions students write, each wrong in one way: when a check fails, the
+grader runs its known mistakes on the same cases, and one that gives what the student's code gave is named."""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 import torch
 
-from autograder.checks.authoring import number
+from autograder.checks import figures
+from autograder.checks.authoring import Axes, Seen
 from solutions import week3
 from solutions.week3_checks.misconceptions import LIKELY
 
@@ -23,10 +19,13 @@ DATA = np.column_stack([_X, week3.y.numpy().astype(float).ravel()])
 NOISE_FREE = np.column_stack([_X, week3.f(_X)])
 
 
-def wrong_title(title: str, loss: float) -> str | None:
-    """The misconception a title that is not ``MAE: {loss:.2f}`` shows, if known: a tensor, or all the digits."""
-    digits = title.startswith("MAE: ") and len(title) > 10 and abs((number(title[5:]) or math.inf) - loss) < 1e-4
-    return LIKELY.title_tensor if "tensor(" in title else LIKELY.title_digits if digits else None
+def plot_axes(seen: Seen, what: str, scatter: bool = True) -> Axes:
+    """The one axes a plot drew on, with (if ``scatter``) the twenty data points scattered; else fails, saying why."""
+    ax = figures.one_axes(seen, what, {"requires grad": LIKELY.plot_requires_grad})
+    if scatter:
+        figures.require_scatter(ax, DATA, what, "the twenty data points (x, y)", none=LIKELY.no_scatter,
+                                lookalikes={LIKELY.noise_free_scatter: NOISE_FREE})  # fmt: skip
+    return ax
 
 
 # --- gradient_sentences -------------------------------------------------------------------------

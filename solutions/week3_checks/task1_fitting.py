@@ -6,31 +6,15 @@ computed another way (float64, autograd.grad) could print or title differently.
 
 from __future__ import annotations
 
-import itertools
-import math
 import re
 from typing import Any
 
 import numpy as np
 import torch
 
-from autograder.checks import probes
+from autograder.checks import figures, formats, probes
 from autograder.checks.api import call, check, compare, function
-from autograder.checks.authoring import (
-    Cases,
-    Moves,
-    Plots,
-    SliderMoves,
-    drawn_cases,
-    draws,
-    one_axes,
-    printed,
-    require_scatter,
-    require_sliders,
-    require_title,
-    require_ylim,
-    snapshot,
-)
+from autograder.checks.authoring import Cases, Moves, Plots, SliderMoves, drawn_cases
 from solutions import week3
 from solutions.week3_checks import mistakes as wrong
 from solutions.week3_checks.misconceptions import LIKELY
@@ -64,15 +48,6 @@ DIRECTIONS = [[-1.3, 0.2, -0.5], [2.5, -1.75, 0.8], [-0.03, 0.04, -0.001], [0.0,
 DIRECTIONS += [[5.0, 0.0, -5.0], *[(torch.randn(3, generator=_gen) * 3).tolist() for _ in range(40)]]
 VALUES = [[-1.3, 0.2, -0.5], [0.04, -0.04, 3.0], [0.0, 0.0, 0.0], [-123.45, 0.049, 7.0], [-1.3529, -0.0316, -0.5]]
 VALUES += [[2.0, -2.0, 0.5], [0.15, -0.15, 0.25]]
-SHOWN = [  # (does the number shown, t, come from gradient g of parameter value p this wrong way?, misconception)
-    (lambda g, p, t: t.startswith("tensor("), LIKELY.tensor_in_sentence),
-    (lambda g, p, t: t == f"{p:.1f}" != f"{g:.1f}", LIKELY.parameter_not_gradient),
-    (lambda g, p, t: t == f"{g:.2f}", LIKELY.two_decimals),
-    (lambda g, p, t: t in (str(g), repr(g)) and t != f"{g:.1f}", LIKELY.unformatted_float),
-    (lambda g, p, t: t in (f"{g:.1}", f"{g:.1g}", f"{g:.1e}"), LIKELY.significant_digits),
-    (lambda g, p, t: g < 0 and t == f"{abs(g):.1f}", LIKELY.sign_dropped),
-    (lambda g, p, t: t in (str(int(g * 10) / 10), f"{math.trunc(g * 10) / 10:.1f}"), LIKELY.truncated),
-]
 
 
 def not_a_list(got: Any, want: Any, case: Any) -> str | None:
@@ -90,31 +65,25 @@ def shown_wrongly(got: Any, want: Any, case: Any) -> str | None:
     if f"params.grad[{i}]" not in s and f"params.grad[{i + 1}]" in s:
         return LIKELY.index_from_one
     g, p, shown = float(params.grad[i]), float(params.detach()[i]), s.rsplit(" is ", 1)[-1]
-    return next((line for test, line in SHOWN if test(g, p, shown)), None)
+    return LIKELY.parameter_not_gradient if shown == f"{p:.1f}" != f"{g:.1f}" else formats.misformatted(g, shown, 1)
 
 
-def fit_at(abc: list[float], dtype: torch.dtype = torch.float32) -> tuple[list[str], float]:
-    """The reference's sentences and loss at slider values ``abc`` (:mod:`solutions.week3`)."""
+def fit_at(abc: list[float], dtype: torch.dtype = torch.float32) -> tuple[list[str], float, list[float]]:
+    """The reference's sentences, loss and gradients at slider values ``abc`` (:mod:`solutions.week3`)."""
     params = torch.tensor(abc, dtype=dtype, requires_grad=True)
-    loss = week3.quad_mae(params)
-    loss.backward()
-    return week3.gradient_sentences(params), loss.item()
+    (loss := week3.quad_mae(params)).backward()
+    return week3.gradient_sentences(params), loss.item(), params.grad.tolist()
 
 
 def robust(abc: list[float]) -> bool:
     """Whether the sentences and title at ``abc`` are the same however they are computed (float32 or float64)."""
-
-    def clear(value: float, scale: int) -> bool:
-        shifted = abs(value) * 10**scale
-        return abs(shifted - math.floor(shifted) - 0.5) > 0.02
-
     shown = set()
-    for dtype in (torch.float32, torch.float64):
-        params = torch.tensor(abc, dtype=dtype, requires_grad=True)
-        (loss := week3.quad_mae(params)).backward()
-        if not all(abs(g) >= 0.02 and clear(g, 1) for g in params.grad.tolist()) or not clear(loss.item(), 2):
+    for sentences, loss, grads in (fit_at(abc, dtype) for dtype in (torch.float32, torch.float64)):
+        if not all(abs(g) >= 0.02 and figures.clear_of_rounding(g, 1) for g in grads) or not (
+            figures.clear_of_rounding(loss, 2)
+        ):
             return False
-        shown.add((tuple(week3.gradient_sentences(params)), f"{loss.item():.2f}"))
+        shown.add((tuple(sentences), f"{loss:.2f}"))
     return len(shown) == 1
 
 
@@ -122,44 +91,30 @@ def sliders_at(rng: np.random.Generator) -> list[float]:
     return [round(float(rng.uniform(lo, hi)), 2) for lo, hi in ((-1.0, 4.0), (-2.0, 4.0), (-2.0, 5.0))]
 
 
-def ignored_sliders(cases: list[list[float]], right: Any) -> str:
-    """The sliders (fewest first) whose value 1.1, used instead of the slider's, explains every case ('' if none)."""
-    for subset in (s for n in (1, 2, 3) for s in itertools.combinations(range(3), n)):
-        if all(right(i, [1.1 if j in subset else u for j, u in enumerate(abc)]) for i, abc in enumerate(cases)):
-            return LIKELY.slider_ignored.fill(names=", ".join("abc"[j] for j in subset)).likely
-    return ""
+def ignored(cases: list[list[float]], holds: Any) -> str:
+    """Which sliders' start value 1.1, used instead of theirs, explains every case (see :func:`figures.replaced`)."""
+    return figures.replaced(cases, holds, START, "abc", LIKELY.slider_ignored)
 
 
 def judge_prints_first(inputs: Cases, observed: Plots) -> None:
     """plot_quad_gradients prints the reference's three sentences, in order, before it draws anything."""
     cases, plots = inputs.cases, observed["plots"]
-    lines_of = [printed(seen) for seen in plots]
-    for abc, seen, lines in zip(cases, plots, lines_of, strict=True):
-        what, want = f"for sliders a, b, c = {tuple(abc)}, plot_quad_gradients", fit_at(abc)[0]
-        missing = next((s for s in want if s not in lines), None)
-        if missing is not None:
+    for abc, seen, want in zip(cases, plots, [fit_at(abc)[0] for abc in cases], strict=True):
+
+        def why(lines: list[str], want: list[str] = want) -> str:
             if any(line.startswith("[") and want[0] in line for line in lines):
-                why = LIKELY.printed_list.likely
-            elif "raised" in seen and not lines:
-                why = f"It raised {seen['raised']} before printing anything: {str(seen.get('message'))[:80]}."
-            elif (observed["again"] or {}).get("printed") != plots[0].get("printed"):
-                why = LIKELY.stale_plot_gradients.likely
-            else:
-                why = ignored_sliders(cases, lambda i, v: all(s in lines_of[i] for s in fit_at(v)[0]))
-            why = why or "No known mistake matches."
-            first = (lines or ["nothing"])[0][:100]
-            raise AssertionError(f"{what} should print the three sentences, one per line, among them {missing!r}; "
-                                 f"it printed {first!r} instead. {why}")  # fmt: skip
-        order = [lines.index(s) for s in want]
-        assert order == sorted(order), f"{what} should print the sentences in the order a, b, c"
-        assert all(drawn == 0 for text, drawn in seen.get("printed", []) if text in want), (
-            f"{what} should print the sentences before anything is drawn. {LIKELY.printed_after_drawing.likely}"
-        )
+                return LIKELY.printed_list.likely
+            if (observed["again"] or {}).get("printed") != plots[0].get("printed"):
+                return LIKELY.stale_plot_gradients.likely
+            return ignored(cases, lambda i, v: all(s in figures.printed(plots[i]) for s in fit_at(v)[0]))
+
+        figures.require_printed(seen, want, f"for sliders a, b, c = {tuple(abc)}, plot_quad_gradients",
+                                "the three sentences", why=why, after=LIKELY.printed_after_drawing)  # fmt: skip
 
 
 def draws_quadratic(seen: Any, abc: list[float]) -> bool:
     """Whether it drew on one axes, and drew there the quadratic ``abc`` (if given)."""
-    return len(seen["axes"]) == 1 and (not abc or draws(seen["axes"][0], lambda xs: week3.quad(*abc, xs)))
+    return len(seen["axes"]) == 1 and (not abc or figures.draws(seen["axes"][0], lambda xs: week3.quad(*abc, xs)))
 
 
 def mae_title(abc: list[float]) -> str:
@@ -171,21 +126,19 @@ def judge_draws_plot(inputs: Cases, observed: Plots) -> None:
     cases, plots = inputs.cases, observed["plots"]
     for abc, seen in zip(cases, plots, strict=True):
         what = f"for sliders a, b, c = {tuple(abc)}, plot_quad_gradients"
-        ax = one_axes(seen, what, {"requires grad": LIKELY.plot_requires_grad})
-        require_scatter(ax, wrong.DATA, what, "the twenty data points (x, y)", none=LIKELY.no_scatter,
-                        lookalikes={LIKELY.noise_free_scatter: wrong.NOISE_FREE})  # fmt: skip
-        why = "" if draws_quadratic(seen, abc) else ignored_sliders(cases, lambda i, v: draws_quadratic(plots[i], v))
+        ax = wrong.plot_axes(seen, what)
+        why = "" if draws_quadratic(seen, abc) else ignored(cases, lambda i, v: draws_quadratic(plots[i], v))
         assert draws_quadratic(seen, abc), (
             f"{what} should draw the quadratic a*x**2 + b*x + c across the data (x from -2 to 2). "
             f"{why or 'No line drawn matches it.'}"
         )
         title, want = str(ax["title"]), mae_title(abc)
-        hint = wrong.wrong_title(title, fit_at(abc)[1])
+        hint = formats.misformatted(fit_at(abc)[1], title.removeprefix("MAE: "), 2)
         if title != want and not hint:
-            why = ignored_sliders(cases, lambda i, v: draws_quadratic(plots[i], []) and plots[i]["axes"][0]["title"]
-                                  == mae_title(v))  # fmt: skip
-        require_title(ax, want, what, {title: hint}, why)
-        require_ylim(ax, (-3, 12), what, {(-3.0, 13.0): LIKELY.ylim})
+            why = ignored(cases, lambda i, v: draws_quadratic(plots[i], []) and plots[i]["axes"][0]["title"]
+                          == mae_title(v))  # fmt: skip
+        figures.require_title(ax, want, what, {title: hint}, why)
+        figures.require_ylim(ax, (-3, 12), what, {(-3.0, 13.0): LIKELY.ylim})
 
 
 def moves(rng: np.random.Generator) -> Moves:
@@ -198,20 +151,10 @@ def moves(rng: np.random.Generator) -> Moves:
 
 def judge_sliders(inputs: Moves, observed: SliderMoves) -> None:
     """plot_quad_gradients has sliders a, b, c at 1.1, and moving one shows what calling it with the new value does."""
-    require_sliders(observed["sliders"], "plot_quad_gradients", "abc", start=START, missing=LIKELY.no_decorator,
-                    misnamed=LIKELY.quad_slider_names, unstarted=LIKELY.slider_defaults)  # fmt: skip
-    for (index, value), seen in zip(inputs.moves, observed["moves"], strict=True):
-        values = [value if i == index else v for i, v in enumerate(START)]
-        what = f"moving slider {'abc'[int(index)]} to {value} re-runs plot_quad_gradients{tuple(values)}"
-        hint = LIKELY.plot_requires_grad.likely if "requires grad" in str(seen["direct"].get("message")) else ""
-        assert "raised" not in seen["direct"], (
-            f"{what}, which raised {seen['direct'].get('raised')}, so the plot cannot follow the slider. {hint}"
-        )
-        stale = snapshot(seen["again"]) != snapshot(seen["direct"])
-        assert "printed" in seen["moved"] and snapshot(seen["moved"]) == snapshot(seen["direct"]), (
-            f"after {what.replace(' re-runs', ', the output should be what')} prints and draws. "
-            + (LIKELY.stale_plot_gradients.likely if stale else "No known mistake matches.")
-        )
+    figures.require_sliders(observed["sliders"], "plot_quad_gradients", "abc", start=START, missing=LIKELY.no_decorator,
+                            misnamed=LIKELY.quad_slider_names, unstarted=LIKELY.slider_defaults)  # fmt: skip
+    figures.follows_sliders(inputs, observed, "plot_quad_gradients", "abc", stale=LIKELY.stale_plot_gradients,
+                            known={"requires grad": LIKELY.plot_requires_grad})  # fmt: skip
 
 
 QUAD = function("lambda p: torch.abs(p[0] * x**2 + p[1] * x + p[2] - y).mean()", shown="quad_mae", x=week3.x, y=week3.y)

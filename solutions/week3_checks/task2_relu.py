@@ -7,20 +7,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from autograder.checks import probes
+from autograder.checks import figures, formats, probes
 from autograder.checks.api import call, check, compare, value
-from autograder.checks.authoring import (
-    Cases,
-    Plots,
-    draw,
-    drawn_cases,
-    draws,
-    one_axes,
-    require_scatter,
-    require_sliders,
-    require_title,
-    require_ylim,
-)
+from autograder.checks.authoring import Cases, Plots, draw, drawn_cases
 from solutions import week3
 from solutions.week3_checks import mistakes as wrong
 from solutions.week3_checks.misconceptions import LIKELY
@@ -61,29 +50,27 @@ def relu_mae(p: list[float], terms: int = 3, loss: Any = week3.mae) -> float:
 
 def judge_curve(inputs: Cases, observed: Plots) -> None:
     """plot_triple_relu has the six sliders, and draws triple_relu at their values with the MAE as its title."""
-    require_sliders(observed["sliders"], "plot_triple_relu", KEYS, missing=LIKELY.relu_no_decorator,
-                    misnamed=LIKELY.slider_names)  # fmt: skip
+    figures.require_sliders(observed["sliders"], "plot_triple_relu", KEYS, missing=LIKELY.relu_no_decorator,
+                            misnamed=LIKELY.slider_names)  # fmt: skip
     for p, seen in zip(inputs.cases, observed["plots"], strict=True):
         what = f"for sliders {tuple(p)}, plot_triple_relu"
-        ax = one_axes(seen, what, {"requires grad": LIKELY.plot_requires_grad})
-        two = draws(ax, lambda xs, p=p: week3.triple_relu(*p[:4], 0.0, 0.0, torch.tensor(xs)))
-        assert draws(ax, lambda xs, p=p: week3.triple_relu(*p, torch.tensor(xs))), (
+        ax = wrong.plot_axes(seen, what, scatter=False)
+        two = figures.draws(ax, lambda xs, p=p: week3.triple_relu(*p[:4], 0.0, 0.0, torch.tensor(xs)))
+        assert figures.draws(ax, lambda xs, p=p: week3.triple_relu(*p, torch.tensor(xs))), (
             f"{what} should draw triple_relu with those six values from x = -2.1 to 2.1. "
             + (LIKELY.plots_two_relus.likely if two else "No line drawn matches it.")
         )
         title, mse = ax["title"], relu_mae(p, loss=lambda a, b: ((a - b) ** 2).mean())
         known = {f"MAE: {mse:.2f}": LIKELY.title_mse, f"MAE: {relu_mae(p, 2):.2f}": LIKELY.mae_two_relus}
-        require_title(ax, f"MAE: {relu_mae(p):.2f}", what, {title: wrong.wrong_title(title, relu_mae(p))} | known)
+        hint = formats.misformatted(relu_mae(p), str(title).removeprefix("MAE: "), 2)
+        figures.require_title(ax, f"MAE: {relu_mae(p):.2f}", what, {title: hint} | known)
 
 
 def judge_scatter(inputs: Cases, observed: Plots) -> None:
     """plot_triple_relu scatters the data on y limits (-3, 13)."""
     for p, seen in zip(inputs.cases, observed["plots"], strict=True):
         what = f"for sliders {tuple(p)}, plot_triple_relu"
-        ax = one_axes(seen, what, {"requires grad": LIKELY.plot_requires_grad})
-        require_scatter(ax, wrong.DATA, what, "the twenty data points (x, y)", none=LIKELY.no_scatter,
-                        lookalikes={LIKELY.noise_free_scatter: wrong.NOISE_FREE})  # fmt: skip
-        require_ylim(ax, (-3, 13), what, {(-3.0, 12.0): LIKELY.relu_ylim})
+        figures.require_ylim(wrong.plot_axes(seen, what), (-3, 13), what, {(-3.0, 12.0): LIKELY.relu_ylim})
 
 
 def fit_problem(fit: Any) -> str | None:

@@ -11,7 +11,8 @@ import numpy as np
 
 from autograder.checks import verdicts
 from autograder.checks.api import call, check, compare
-from autograder.checks.authoring import Misconceptions, draws, one_axes, template
+from autograder.checks.authoring import Misconceptions, template
+from autograder.checks.figures import draws, one_axes
 from autograder.jail.probing import run_probe
 
 LIKELY = Misconceptions(doubled="the height was doubled.", missing=template("level {n} is missing: draw all {n}."))

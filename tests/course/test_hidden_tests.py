@@ -155,7 +155,7 @@ def test_the_block_names_what_is_checked() -> None:
     text = hidden.block(by_id["gradient_sentences_directions"], "week3", "solutions.week3_checks")
     assert "gradient_sentences(params)" in text and "solutions.week3.gradient_sentences" in text
     assert "atol=1e-05" in text and "drawn from the course's secret" in text
-    assert "the direction rule is reversed" in text
+    assert "the rule is reversed: a negative gradient" in text
     assert "run_check('week3', 'task1_fitting', 'gradient_sentences_directions')" in text
     assert all(len(line) <= hidden.WIDTH for line in text.splitlines())
 

@@ -150,7 +150,7 @@ _.mistake(
     {"gradient_sentences": sentences(RIGHT_ADVICE, value="{g:.2f}")},
     loses={VALUES},
     collateral={PRINTS_FIRST},
-    misconception="two_decimals",
+    misconception="wrong_decimals",
     family="formatting",
 )
 _.mistake(
@@ -159,7 +159,7 @@ _.mistake(
     {"gradient_sentences": sentences(RIGHT_ADVICE, value="{g}", g="params.grad[i].item()")},
     loses={VALUES},
     collateral={PRINTS_FIRST},
-    misconception="unformatted_float",
+    misconception="all_digits",
     family="formatting",
 )
 _.mistake(
@@ -178,7 +178,7 @@ def gradient_sentences(params):
     },
     loses={VALUES},
     collateral={PRINTS_FIRST},
-    misconception="tensor_in_sentence",
+    misconception="shows_tensor",
     family="formatting",
 )
 _.mistake(
@@ -301,7 +301,7 @@ _.mistake(
         )
     },
     loses={DRAWS_PLOT},
-    misconception="title_digits",
+    misconception="all_digits",
     family="formatting",
 )
 _.mistake(
