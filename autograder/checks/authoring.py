@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import string
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
@@ -182,6 +182,37 @@ def drawn_cases(
 
 
 # --- helpers for inputs --------------------------------------------------------------------------
+
+
+def slider_moves(
+    start: list[float], fixed: list[list[float]], count: int, low: float, high: float
+) -> Callable[[np.random.Generator], Moves]:
+    """A slider check's inputs: from ``start``, the ``fixed`` moves ``[index, value]``, then ``count`` more to values
+    drawn between ``low`` and ``high`` (one decimal; never where the slider already is, which would change nothing)."""
+
+    def inputs(rng: np.random.Generator) -> Moves:
+        found = list(fixed)
+        while len(found) < len(fixed) + count:
+            index, value = int(rng.integers(0, len(start))), round(float(rng.uniform(low, high)), 1)
+            found += [[index, value]] if value != start[index] else []
+        return Moves(start=start, moves=found)
+
+    return inputs
+
+
+def numbers_by_key(given: Any, name: str, keys: Sequence[str], sequence: Misconception) -> list[float] | str:
+    """The numbers of the dict ``given`` (the student's ``name``) under ``keys``, in order, or why it is not such a
+    dict (``sequence`` names the misconception of a list or tuple given instead)."""
+    listed = ", ".join(keys)
+    if not isinstance(given, dict):
+        hint = f" {sequence.likely}" if isinstance(given, list | tuple) else ""
+        return f"{name} should be a dict with the keys {listed}.{hint}"
+    if sorted(map(str, given)) != sorted(keys):
+        return f"{name} should have exactly the keys {listed}; it has {sorted(map(str, given))}"
+    try:
+        return [float(given[k]) for k in keys]
+    except (TypeError, ValueError):
+        return f"each value in {name} should be a number"
 
 
 def draw(rng: np.random.Generator, count: int, scale: float = 2.0) -> list[float]:

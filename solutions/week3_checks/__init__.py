@@ -1,9 +1,6 @@
-"""The grader's own checks of Week 3: one declaration per auto-graded test cell, and the tasks for the reports.
-
-Most cells are a :func:`~autograder.checks.api.compare` of the student's function with :mod:`solutions.week3`;
-the plots are :func:`~autograder.checks.api.check` s. Misconceptions are declared once, by key, in
-:mod:`solutions.week3_checks.misconceptions`; the known wrong answers that show them are in ``mistakes``.
-"""
+"""The grader's own checks of Week 3, one declaration per auto-graded test cell (``compare`` with the reference in
+:mod:`solutions.week3`, or a ``check`` of a plot), and the tasks for the reports; misconceptions and the known wrong
+answers that show them are in ``misconceptions`` and ``mistakes``."""
 
 from __future__ import annotations
 

@@ -3,6 +3,7 @@ grader runs its known mistakes on the same cases, and one that gives what the st
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -28,9 +29,6 @@ def plot_axes(seen: Seen, what: str, scatter: bool = True) -> Axes:
     return ax
 
 
-# --- gradient_sentences -------------------------------------------------------------------------
-
-
 def _advice(g: float) -> str:
     return "should be increased" if g < 0 else "should be decreased" if g > 0 else "should stay the same"
 
@@ -49,19 +47,13 @@ def sentences_by(rule: Any) -> Any:
 
 
 REVERSED = {"should be increased": "should be decreased", "should be decreased": "should be increased"}
-reversed_rule = sentences_by(lambda g, p: REVERSED.get(_advice(g), _advice(g)))
-rounded_rule = sentences_by(lambda g, p: _advice(float(f"{g:.1f}")))
-zero_increases = sentences_by(lambda g, p: "should be increased" if g == 0 else _advice(g))
-zero_decreases = sentences_by(lambda g, p: "should be decreased" if g == 0 else _advice(g))
-parameter_rule = sentences_by(lambda g, p: _advice(p))
-
-
-DIRECTIONS = {LIKELY.direction_reversed: reversed_rule, LIKELY.sign_of_rounded_value: rounded_rule,
-              LIKELY.zero_gradient_direction: [zero_increases, zero_decreases],
-              LIKELY.parameter_not_gradient: parameter_rule}  # fmt: skip
-
-
-# --- gradient_descent ------------------------------------------------------------------------------
+DIRECTIONS = {
+    LIKELY.direction_reversed: sentences_by(lambda g, p: REVERSED.get(_advice(g), _advice(g))),
+    LIKELY.sign_of_rounded_value: sentences_by(lambda g, p: _advice(float(f"{g:.1f}"))),
+    LIKELY.zero_gradient_direction: [sentences_by(lambda g, p, a=a: a if g == 0 else _advice(g))
+                                     for a in ("should be increased", "should be decreased")],
+    LIKELY.parameter_not_gradient: sentences_by(lambda g, p: _advice(p)),
+}  # fmt: skip
 
 
 def descent(*, keep: bool = False, frozen: bool = False, sign: float = -1.0, lr_power: int = 1, fixed_lr: float = 0,
@@ -86,21 +78,14 @@ def descent(*, keep: bool = False, frozen: bool = False, sign: float = -1.0, lr_
 
 
 DESCENT = {
-    LIKELY.accumulated_gradients: descent(keep=True),
-    LIKELY.zeroed_before_update: descent(frozen=True),
-    LIKELY.gradient_ascent: descent(sign=1.0),
-    LIKELY.lr_twice: descent(lr_power=2),
-    LIKELY.lr_ignored: descent(fixed_lr=0.01),
-    LIKELY.steps_ignored: descent(fixed_steps=10),
-    LIKELY.steps_off_by_one: [descent(extra=1), descent(extra=-1)],
-    LIKELY.loss_after_update: descent(after=True),
-    LIKELY.rounded_losses: descent(rounded=True),
-    LIKELY.losses_not_floats: descent(tensors=True),
-    LIKELY.loss_fn_ignored: descent(loss=week3.quad_mae),
-    LIKELY.params_not_updated: descent(new_tensor=True),
-}
-
-# --- triple_relu, linear, triple_linear, equivalent_line ----------------------------------------------
+    LIKELY.accumulated_gradients: descent(keep=True), LIKELY.zeroed_before_update: descent(frozen=True),
+    LIKELY.gradient_ascent: descent(sign=1.0), LIKELY.lr_twice: descent(lr_power=2),
+    LIKELY.lr_ignored: descent(fixed_lr=0.01), LIKELY.steps_ignored: descent(fixed_steps=10),
+    LIKELY.steps_off_by_one: [descent(extra=1), descent(extra=-1)], LIKELY.loss_after_update: descent(after=True),
+    LIKELY.rounded_losses: descent(rounded=True), LIKELY.losses_not_floats: descent(tensors=True),
+    LIKELY.loss_fn_ignored: descent(loss=week3.quad_mae), LIKELY.params_not_updated: descent(new_tensor=True),
+}  # fmt: skip
+"""Known wrong gradient_descent, by misconception, each the loop with one keyword of :func:`descent` set."""
 
 
 def relus(terms: Any) -> Any:
@@ -112,8 +97,8 @@ def relus(terms: Any) -> Any:
     return triple_relu
 
 
-def clip(t: Any) -> Any:
-    return torch.clamp(t, min=0.0)
+clip = functools.partial(torch.clamp, min=0.0)
+"""A ReLU, as the known mistakes compute it."""
 
 
 def missing(k: int, twice: int | None) -> Any:

@@ -1,11 +1,9 @@
 """The grader's checks of ``task1_fitting``: gradient sentences, their plot and sliders, and the optimisation loop.
-
-Cases drawn for the plots are kept away from the edges where a right answer
-computed another way (float64, autograd.grad) could print or title differently.
-"""
+Cases drawn for the plots keep away from rounding edges, where a right answer computed another way could differ."""
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -14,7 +12,7 @@ import torch
 
 from autograder.checks import figures, formats, probes
 from autograder.checks.api import call, check, compare, function
-from autograder.checks.authoring import Cases, Moves, Plots, SliderMoves, drawn_cases
+from autograder.checks.authoring import Cases, Moves, Plots, SliderMoves, drawn_cases, slider_moves
 from solutions import week3
 from solutions.week3_checks import mistakes as wrong
 from solutions.week3_checks.misconceptions import LIKELY
@@ -77,14 +75,10 @@ def fit_at(abc: list[float], dtype: torch.dtype = torch.float32) -> tuple[list[s
 
 def robust(abc: list[float]) -> bool:
     """Whether the sentences and title at ``abc`` are the same however they are computed (float32 or float64)."""
-    shown = set()
-    for sentences, loss, grads in (fit_at(abc, dtype) for dtype in (torch.float32, torch.float64)):
-        if not all(abs(g) >= 0.02 and figures.clear_of_rounding(g, 1) for g in grads) or not (
-            figures.clear_of_rounding(loss, 2)
-        ):
-            return False
-        shown.add((tuple(sentences), f"{loss:.2f}"))
-    return len(shown) == 1
+    ways = [fit_at(abc, dtype) for dtype in (torch.float32, torch.float64)]
+    clear = all(abs(g) >= 0.02 and figures.clear_of_rounding(g, 1) for _, _, grads in ways for g in grads)
+    clear = clear and all(figures.clear_of_rounding(loss, 2) for _, loss, _ in ways)
+    return clear and len({(tuple(sentences), f"{loss:.2f}") for sentences, loss, _ in ways}) == 1
 
 
 def sliders_at(rng: np.random.Generator) -> list[float]:
@@ -117,10 +111,6 @@ def draws_quadratic(seen: Any, abc: list[float]) -> bool:
     return len(seen["axes"]) == 1 and (not abc or figures.draws(seen["axes"][0], lambda xs: week3.quad(*abc, xs)))
 
 
-def mae_title(abc: list[float]) -> str:
-    return f"MAE: {fit_at(abc)[1]:.2f}"
-
-
 def judge_draws_plot(inputs: Cases, observed: Plots) -> None:
     """plot_quad_gradients scatters the data, draws the quadratic at the sliders' values, titles it with its MAE."""
     cases, plots = inputs.cases, observed["plots"]
@@ -132,21 +122,13 @@ def judge_draws_plot(inputs: Cases, observed: Plots) -> None:
             f"{what} should draw the quadratic a*x**2 + b*x + c across the data (x from -2 to 2). "
             f"{why or 'No line drawn matches it.'}"
         )
-        title, want = str(ax["title"]), mae_title(abc)
+        title, want = str(ax["title"]), f"MAE: {fit_at(abc)[1]:.2f}"
         hint = formats.misformatted(fit_at(abc)[1], title.removeprefix("MAE: "), 2)
         if title != want and not hint:
             why = ignored(cases, lambda i, v: draws_quadratic(plots[i], []) and plots[i]["axes"][0]["title"]
-                          == mae_title(v))  # fmt: skip
+                          == f"MAE: {fit_at(v)[1]:.2f}")  # fmt: skip
         figures.require_title(ax, want, what, {title: hint}, why)
         figures.require_ylim(ax, (-3, 12), what, {(-3.0, 13.0): LIKELY.ylim})
-
-
-def moves(rng: np.random.Generator) -> Moves:
-    found = [[0, 2.0], [0, 0.3], [2, 3.0]]
-    while len(found) < 5:
-        value = round(float(rng.uniform(0.3, 3.0)), 1)
-        found += [[int(rng.integers(0, 3)), value]] if value != 1.1 else []  # moving a slider where it is: no change
-    return Moves(start=START, moves=found)
 
 
 def judge_sliders(inputs: Moves, observed: SliderMoves) -> None:
@@ -174,11 +156,7 @@ def drawn_start(rng: np.random.Generator, dtype: torch.dtype = torch.float32) ->
 
 DESCENT_RAISED = {"leaf Variable that requires grad": LIKELY.inplace_outside_no_grad,
                   "does not require grad": LIKELY.params_replaced}  # fmt: skip
-
-
-def descent(grade_id: str, cases: list[Any], draw: Any, **rules: Any) -> Any:
-    return compare(grade_id, reference=week3.gradient_descent, cases=cases, draw=draw, mistakes=wrong.DESCENT,
-                   raised=DESCENT_RAISED, **rules)  # fmt: skip
+descent = functools.partial(compare, reference=week3.gradient_descent, mistakes=wrong.DESCENT, raised=DESCENT_RAISED)
 
 
 def sum_case(rng: np.random.Generator) -> Any:
@@ -206,27 +184,26 @@ CHECKS = [
     check("plot_quad_gradients_draws_plot", probe=probes.plots, judge=judge_draws_plot, uses=["plot_quad_gradients"],
           inputs=drawn_cases([START, [3.0, 2.0, 1.0], [0.5, -1.0, 2.0], [2.2, 3.3, -1.1]], 2, sliders_at, robust),
           substitute=SUBSTITUTE),
-    check("plot_quad_gradients_sliders_update", probe=probes.slider_moves, judge=judge_sliders, inputs=moves,
+    check("plot_quad_gradients_sliders_update", probe=probes.slider_moves, judge=judge_sliders,
+          inputs=slider_moves(START, [[0, 2.0], [0, 0.3], [2, 3.0]], 2, 0.3, 3.0),
           uses=["plot_quad_gradients"], substitute=SUBSTITUTE),
-    descent("gradient_descent_returns_losses",
-            [call(QUAD, start(s), lr=0.01, steps=n) for s, n in ((START, 3), ([2, -1, 0.5], 1), ([2, -1, 0.5], 5))],
-            lambda rng: [call(QUAD, drawn_start(rng), lr=0.01, steps=int(rng.integers(1, 7))) for _ in range(2)],
+    descent("gradient_descent_returns_losses", cases=[call(QUAD, start(s), lr=0.01, steps=n) for s, n in
+                                                      ((START, 3), ([2, -1, 0.5], 1), ([2, -1, 0.5], 5))],
+            draw=lambda rng: [call(QUAD, drawn_start(rng), lr=0.01, steps=int(rng.integers(1, 7))) for _ in range(2)],
             key=lambda losses: losses[:1], atol=1e-6, visible=[call(QUAD, start(START), lr=0.01, steps=3)],
             visible_atol=0.005, check_args=False),
-    descent("gradient_descent_matches_quad_fit",
-            [call(QUAD, start(START)), *[call(QUAD, start(s), lr=0.01, steps=10) for s in (START, [3.0, 0.0, -2.0],
-                                                                                         [-1.0, 2.0, 4.0])]],
-            lambda rng: [call(QUAD, drawn_start(rng), lr=0.01, steps=10) for _ in range(2)], check_type=False,
+    descent("gradient_descent_matches_quad_fit", cases=[call(QUAD, start(START)), *[
+                call(QUAD, start(s), lr=0.01, steps=10) for s in (START, [3.0, 0.0, -2.0], [-1.0, 2.0, 4.0])]],
+            draw=lambda rng: [call(QUAD, drawn_start(rng), lr=0.01, steps=10) for _ in range(2)], check_type=False,
             atol=0.006),
-    descent("gradient_descent_resets_gradients",
-            [call(squares(t), start([0.0] * len(t)), lr=lr, steps=n) for t, lr, n in
-             (([1.0, -2.0, 3.0], 0.1, 3), ([1.0, -2.0, 3.0, 0.5], 0.1, 8), ([1.0, -2.0, 3.0, 0.5], 0.05, 15))],
-            lambda rng: [sum_case(rng) for _ in range(2)], check_type=False, atol=0.006),
+    descent("gradient_descent_resets_gradients", cases=[call(squares(t), start([0.0] * len(t)), lr=lr, steps=n) for
+            t, lr, n in (([1.0, -2.0, 3.0], 0.1, 3), ([1.0, -2.0, 3.0, 0.5], 0.1, 8), ([1, -2, 3, 0.5], 0.05, 15))],
+            draw=lambda rng: [sum_case(rng) for _ in range(2)], check_type=False, atol=0.006),
     descent("gradient_descent_uses_lr_and_steps",
-            [*[call(QUAD, start([0.5, 2.5, -1.0], torch.float64), lr=lr, steps=n) for lr, n in
-               ((0.1, 4), (0.001, 7), (0.03, 20))], call(QUAD, start(START), lr=0.1, steps=4),
-             call(QUAD, start(START), lr=0.01, steps=0)],
-            lambda rng: [call(QUAD, drawn_start(rng, d), lr=round(float(rng.uniform(0.002, 0.1)), 3),
+            cases=[*[call(QUAD, start([0.5, 2.5, -1.0], torch.float64), lr=lr, steps=n) for lr, n in
+                     ((0.1, 4), (0.001, 7), (0.03, 20))], call(QUAD, start(START), lr=0.1, steps=4),
+                   call(QUAD, start(START), lr=0.01, steps=0)],
+            draw=lambda rng: [call(QUAD, drawn_start(rng, d), lr=round(float(rng.uniform(0.002, 0.1)), 3),
                               steps=int(rng.integers(2, 16))) for d in (torch.float32, torch.float64)],
             check_type=False, atol=0.006),
 ]  # fmt: skip

@@ -9,7 +9,7 @@ import torch
 
 from autograder.checks import figures, formats, probes
 from autograder.checks.api import call, check, compare, value
-from autograder.checks.authoring import Cases, Plots, draw, drawn_cases
+from autograder.checks.authoring import Cases, Plots, draw, drawn_cases, numbers_by_key
 from solutions import week3
 from solutions.week3_checks import mistakes as wrong
 from solutions.week3_checks.misconceptions import LIKELY
@@ -75,17 +75,9 @@ def judge_scatter(inputs: Cases, observed: Plots) -> None:
 
 def fit_problem(fit: Any) -> str | None:
     """The six values of triple_relu_fit, by key, give triple_relu an MAE below FIT_BELOW on the data."""
-    if not isinstance(fit, dict):
-        hint = f" Likely mistake: {LIKELY.fit_not_dict}" if isinstance(fit, list | tuple) else ""
-        return f"triple_relu_fit should be a dict with the keys m1, b1, m2, b2, m3, b3.{hint}"
-    if sorted(map(str, fit)) != sorted(KEYS):
-        return f"triple_relu_fit should have exactly the keys m1, b1, m2, b2, m3, b3; it has {sorted(map(str, fit))}"
-    try:
-        values = [float(fit[k]) for k in KEYS]
-    except (TypeError, ValueError):
-        return "each value in triple_relu_fit should be a number"
-    loss = relu_mae(values)
-    if loss < FIT_BELOW:
+    if isinstance(values := numbers_by_key(fit, "triple_relu_fit", KEYS, LIKELY.fit_not_dict), str):
+        return values
+    if (loss := relu_mae(values)) < FIT_BELOW:
         return None
     if np.allclose(values, [-1.5, -1.5, 1.5, 1.5, 1.5, 1.5], rtol=0, atol=1e-9):
         why = LIKELY.fit_defaults.likely
@@ -94,10 +86,8 @@ def fit_problem(fit: Any) -> str | None:
     else:
         why = LIKELY.fit_near_miss.fill(below=FIT_BELOW) if loss < FIT_BELOW + 0.3 else LIKELY.fit_far
     given = dict(zip(KEYS, values, strict=True))
-    return (
-        f"with the values {given} the MAE of triple_relu on the data is {loss:.2f}; it should be below {FIT_BELOW}. "
-        + why
-    )
+    return (f"with the values {given} the MAE of triple_relu on the data is {loss:.2f}; it should be below "
+            f"{FIT_BELOW}. {why}")  # fmt: skip
 
 
 def linear_cases() -> list[Any]:

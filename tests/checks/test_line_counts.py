@@ -8,7 +8,7 @@ import pytest
 from benchmarks.check_lines import cells, line_counts
 from tests.helpers import ROOT
 
-PER_CELL = 38
+PER_CELL = 35
 """The most lines a cell's check may cost on average, misconception messages and known mistakes included."""
 
 
