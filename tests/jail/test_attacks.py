@@ -383,12 +383,16 @@ def test_no_exported_cell_is_a_formula(attack_run: AttackRun, tmp_path: Path) ->
     assert not [c for c in cells if c.lstrip(" \n").startswith(FORMULA_START) and not NUMBER.fullmatch(c)]
 
 
-def test_the_machine_keeps_its_memory_and_disk(attack_run: AttackRun) -> None:
+def test_the_machine_keeps_its_memory_and_disk(attack_run: AttackRun, capsys: pytest.CaptureFixture[str]) -> None:
     """Whatever the attacks wrote where (6 GB into /tmp, 6 GB into their folders), the machine's available memory
     and free disk never fell by more than the jobs' bounds times the workers, and what else a run needs."""
     run = attack_run.attacked
     gib = 1 << 30
     bound = WORKERS * (MEMORY_MB << 20) + HEADROOM
+    with capsys.disabled():
+        print(f"\nattacks: available memory fell by at most {run.memory_drop / gib:.2f} GiB (bound "
+              f"{bound / gib:.2f}), free disk by {run.disk_drop / gib:.2f} GiB "
+              f"(bound {HEADROOM / gib:.2f})")  # fmt: skip
     assert run.memory_drop <= bound, f"available memory fell by {run.memory_drop / gib:.1f} GiB"
     assert run.disk_drop <= HEADROOM, f"free disk fell by {run.disk_drop / gib:.1f} GiB"
 
