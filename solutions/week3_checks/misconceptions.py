@@ -32,7 +32,7 @@ LIKELY = Misconceptions(
     title_mse="the title shows the mean squared error; the MAE is mae(predictions, y), as in Task 1.",
     mae_two_relus="the MAE was computed for two ReLUs only; use all six slider values.",
     # gradient_descent
-    accumulated_gradients="earlier steps' gradients stayed in params.grad: backward() adds, so reset it every step.",
+    accumulated_gradients="gradients of earlier steps stayed in params.grad: backward() adds, so reset it every step.",
     zeroed_before_update="the parameters never moved: the gradient was reset between backward() and the update.",
     gradient_ascent="the parameters moved up the gradient: subtract lr times the gradient, against the slope.",
     lr_twice="each step was lr * lr times the gradient: the learning rate was applied twice.",

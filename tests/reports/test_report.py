@@ -39,6 +39,7 @@ from autograder.reports.page import message_pattern
 from autograder.samples import Variant, build_cohort
 from demo.cohort import FORGETS_ZERO_GRAD
 from solutions.week3_checks import TASKS
+from solutions.week3_checks.misconceptions import LIKELY
 from tests.helpers import ROOT, SOURCE, make_course, run_cli
 
 STUDENTS = ("ada", "ben", "cai")
@@ -170,7 +171,7 @@ def test_feedback_shows_checks_and_messages_but_no_hidden_tests(graded: Course) 
     assert HIDDEN_PLACEHOLDER in text  # where the hidden tests (written from the check) ran, their code not shown
     assert "run_check" not in text
     assert "gradients from earlier steps are still in params.grad" in text  # the visible test's message
-    assert "Likely mistake: gradients from earlier steps were still in params.grad" in text  # the grader's
+    assert LIKELY.accumulated_gradients.likely in text  # the grader's
     assert "Score: 0.0 / 2.0" in text and "Score: 3.0 / 3.0" not in text
     assert "def gradient_descent(loss_fn, params" in text  # the student's code
     assert WrapMessages.css in (graded.root / "feedback" / "cai" / "week3" / "task1_fitting.html").read_text()
@@ -201,7 +202,7 @@ def test_switching_the_setting_off_shows_hidden_tests(graded: Course, tmp_path: 
     [outcome] = generate_feedback(Course.load(copy), "week3", ["cai"])
     assert outcome.pages and not outcome.error
     text = text_of(copy / "feedback" / "cai" / "week3" / "task1_fitting.html")
-    assert HIDDEN_PLACEHOLDER not in text and "Likely mistake: gradients from earlier steps" in text
+    assert HIDDEN_PLACEHOLDER not in text and LIKELY.accumulated_gradients.likely in text
 
 
 def test_hide_hidden_tests_touches_test_cells_only() -> None:
