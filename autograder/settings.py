@@ -119,6 +119,14 @@ class Grader(Configurable):
         help="Run a notebook's leading locked set-up cells, when unchanged from the release, once per zygote "
         "and start each such notebook from the state after them (False: every notebook runs in full).",
     ).tag(config=True)
+    batch_submissions = Int(
+        50,
+        help="Submissions whose gradebook writes autograder grade commits in one transaction (each submission "
+        "in a savepoint of its own); a run stopped part-way grades the uncommitted ones again.",
+    ).tag(config=True)
+    batch_seconds = Float(
+        30.0, help="Seconds after which autograder grade commits its gradebook transaction, however few are in it."
+    ).tag(config=True)
     execute_ungraded = Bool(
         False, help="Also run notebooks that have no grade cells (their outputs cannot change a score)."
     ).tag(config=True)

@@ -123,6 +123,7 @@ def finalize(
     plan: verdicts.Plan | None = None,
     regrade: Regrade | None = None,
     prepared: float = 0.0,
+    record: bool = True,
 ) -> SubmissionResult:
     """Score the executed notebooks into the gradebook, write autograded/, then the record.
 
@@ -131,7 +132,8 @@ def finalize(
     makes the submission ``suspect``. Each checked cell records its check's fingerprint; a ``regrade`` (some
     checks changed since the last grading) then puts every other cell back as that grading left it.
     The record keeps the seconds of each stage: ``prepared`` (spent taking the submission in), the runs'
-    (:mod:`autograder.jail.timing`) and this one's.
+    (:mod:`autograder.jail.timing`) and this one's. Without ``record``, the caller writes the record (when
+    the gradebook transaction holding these scores is committed).
     """
     began = time.monotonic()
     score = Grader(config=course.config).score_preprocessors
@@ -208,5 +210,6 @@ def finalize(
         for stage, spent in run.stages.items():
             result.stages[stage] = round(result.stages.get(stage, 0.0) + spent, 4)
     result.stages[FINALIZE] = round(time.monotonic() - began, 4)
-    write_record(result, out_dir)
+    if record:
+        write_record(result, out_dir)
     return result

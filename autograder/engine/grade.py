@@ -1,9 +1,10 @@
 """Grade a cohort: prepare and score in this process, execute notebooks in parallel elsewhere.
 
-The main process is the only gradebook writer. Notebooks run in fresh
-processes forked from warm zygotes (:mod:`autograder.jail.zygote`), on this
-machine or on a Dask cluster. A submission counts as graded once its record
-is written (last); an interrupted run resumes with the rest.
+The main process is the only gradebook writer, in one transaction per batch of
+submissions (:mod:`autograder.engine.batch`). Notebooks run in fresh processes
+forked from warm zygotes (:mod:`autograder.jail.zygote`), on this machine or on
+a Dask cluster. A submission counts as graded once its record is written, after
+its batch is committed; an interrupted run resumes with the rest.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ import logging
 import os
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 from autograder import settings
 from autograder.course import Course
 from autograder.engine import gradebook, regrade, seeds, speedups
+from autograder.engine.batch import Batch
 from autograder.engine.finalize import finalize
 from autograder.engine.prepare import Job, Refused, prepare, read_timestamp
 from autograder.engine.progress import Progress
@@ -133,47 +136,55 @@ def grade(
         DaskRunner(scheduler, limits, spec) if scheduler else LocalRunner(count, limits, spec)
     )
     progress = Progress(len(todo)) if show_progress else None
+
+    def report(result: SubmissionResult) -> None:
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+
     in_flight: dict[Any, tuple[Job, float, float]] = {}
     pending = iter(todo)
     try:
-        while True:
-            while len(in_flight) < 2 * runner.workers:
-                next_student = next(pending, None)
-                if next_student is None:
+        with Batch(course.gradebook_url(), size=grader.batch_submissions, seconds=grader.batch_seconds) as batch:
+            while True:
+                while len(in_flight) < 2 * runner.workers:
+                    upcoming = next(pending, None)
+                    if upcoming is None:
+                        break
+                    student = upcoming
+                    started = time.monotonic()
+                    try:
+                        with batch.unit():
+                            job = prepare(
+                                course, assignment, student, execute_ungraded=grader.execute_ungraded, plan=plan
+                            )
+                    except Refused as exc:  # nothing of it is in the gradebook: its record says why, now
+                        result = refused(course, assignment, student, str(exc), time.monotonic() - started)
+                        report(result)
+                        if progress is not None:
+                            progress.update(result)
+                        continue
+                    in_flight[runner.submit(job)] = (job, started, time.monotonic() - started)
+                if not in_flight:
                     break
-                student = next_student
-                started = time.monotonic()
-                try:
-                    job = prepare(course, assignment, student, execute_ungraded=grader.execute_ungraded, plan=plan)
-                except Refused as exc:
-                    result = refused(course, assignment, student, str(exc), time.monotonic() - started)
-                    results.append(result)
+                for future in runner.wait_any(in_flight):
+                    job, started, prepared = in_flight.pop(future)
+                    try:
+                        runs: dict[str, RunResult] = future.result()
+                    except Exception as exc:  # a worker lost: every notebook of this submission counts as crashed
+                        log.warning("%s: execution failed: %s", job.student, exc)
+                        runs = {name: RunResult.failed(f"worker failed: {exc}") for name in job.notebooks}
+                    again = regrades.get(job.student)
+                    with batch.unit():
+                        result = finalize(course, job, runs, time.monotonic() - started, plan=plan, regrade=again,
+                                          prepared=prepared, record=False)  # fmt: skip
+                    batch.defer(partial(write_record, result, course.autograded_dir(assignment, job.student)))
+                    batch.defer(partial(report, result))
+                    if again is not None:
+                        batch.defer(partial(moved.extend, again.changes(result, when)))
                     if progress is not None:
                         progress.update(result)
-                    if on_result is not None:
-                        on_result(result)
-                    continue
-                in_flight[runner.submit(job)] = (job, started, time.monotonic() - started)
-            if not in_flight:
-                break
-            for future in runner.wait_any(in_flight):
-                job, started, prepared = in_flight.pop(future)
-                try:
-                    runs: dict[str, RunResult] = future.result()
-                except Exception as exc:  # a worker lost: every notebook of this submission counts as crashed
-                    log.warning("%s: execution failed: %s", job.student, exc)
-                    runs = {name: RunResult.failed(f"worker failed: {exc}") for name in job.notebooks}
-                again = regrades.get(job.student)
-                result = finalize(
-                    course, job, runs, time.monotonic() - started, plan=plan, regrade=again, prepared=prepared
-                )
-                if again is not None:
-                    moved += again.changes(result, when)
-                results.append(result)
-                if progress is not None:
-                    progress.update(result)
-                if on_result is not None:
-                    on_result(result)
+                    batch.done()
     finally:
         runner.close()
         speedups.dispose_engines()

@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from autograder import notebooks
 from autograder.checks.messages import GRADER_CHECK
 from autograder.course import Course
+from autograder.engine import batch
 from autograder.engine.results import BY_GRADER, BY_HAND, BY_NOTEBOOK, CheckResult, Status, SubmissionResult
 from autograder.errors import AutograderError
 
@@ -27,6 +28,10 @@ def safe_url(url: str) -> str:
 
 
 def open_gradebook(course: Course) -> Gradebook:
+    """nbgrader's ``Gradebook`` of the course (on the open batch's connection during ``autograder grade``)."""
+    open_batch = batch.active(course.gradebook_url())
+    if open_batch is not None:
+        return open_batch.gradebook()
     try:
         return Gradebook(course.gradebook_url())
     except Exception as exc:

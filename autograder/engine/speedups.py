@@ -2,7 +2,7 @@
 
 :func:`install` makes nbgrader's cell-metadata validator build its JSON schema
 validator once (not once per cell) and lets nbgrader's gradebooks share one
-database engine per URL (not one per preprocessor). Nothing is patched at
+database engine per URL (not one per preprocessor), or a batch's connection. Nothing is patched at
 import time: the grading loop calls :func:`install` and, at the end,
 :func:`dispose_engines`.
 """
@@ -15,6 +15,8 @@ import jsonschema
 import sqlalchemy
 from nbgrader import api as nbgrader_api
 from nbgrader.nbgraderformat import common as nbgraderformat_common
+
+from autograder.engine import batch
 
 
 class _CachedSchemaValidation:
@@ -40,7 +42,11 @@ _ENGINES: dict[str, Any] = {}
 
 
 def _cached_engine(url: str, **kwargs: Any) -> Any:
-    """nbgrader opens a new database engine for every preprocessor; reuse one per URL (it pools connections)."""
+    """nbgrader opens a new database engine for every preprocessor; reuse one per URL (it pools connections),
+    or, while a :class:`~autograder.engine.batch.Batch` is open on the URL, its connection."""
+    open_batch = batch.active(str(url))
+    if open_batch is not None:
+        return open_batch.shared()
     key = f"{url}|{sorted(kwargs.items())}"
     if key not in _ENGINES:
         _ENGINES[key] = sqlalchemy.create_engine(url, **kwargs)

@@ -28,13 +28,19 @@ from nbgrader.api import (
     TaskCell,
 )
 
+from autograder.engine import batch
+
 
 class NotebookGradebook(Gradebook):  # type: ignore[misc]
     """nbgrader's ``Gradebook``, finding source cells, graded cells, grades and comments by notebook."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, db_url: str, *args: Any, **kwargs: Any) -> None:
         self._loaded: dict[tuple[Any, ...], dict[str, Any]] = {}
+        open_batch = batch.active(db_url)
+        if open_batch is not None:  # during autograder grade: the batch's connection, no set-up
+            open_batch.adopt(self)
+        else:
+            super().__init__(db_url, *args, **kwargs)
 
     def _released(self, model: Any, notebook: str, assignment: str) -> dict[str, Any]:
         """Every ``model`` row (source, grade or task cell) of the released notebook, by name."""

@@ -199,7 +199,7 @@ def test_a_submission_cannot_change_the_next_ones_result(tmp_path: Path) -> None
 @pytest.mark.slow
 @pytest.mark.xdist_group("nbgrader")
 def test_sigkill_halfway_then_resume_loses_and_duplicates_nothing(tmp_path: Path) -> None:
-    course = released_course(tmp_path / "c")
+    course = released_course(tmp_path / "c", extra_config="c.Grader.batch_submissions = 2\n")  # commits often
     variants = [Variant(f"s{i}_{v.student}", base=v.base, answers=v.answers) for i, v in enumerate(SAMPLE_COHORT)]
     build_cohort(variants, course_root=course.root, assignment="week3")
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))

@@ -1,0 +1,155 @@
+"""One gradebook transaction for a batch of submissions, one savepoint for each.
+
+Stock nbgrader commits the gradebook about thirty-five times per submission
+(each preprocessor opens its own ``Gradebook`` and commits what it changed).
+During ``autograder grade`` a :class:`Batch` holds one connection with one
+transaction open: each submission's gradebook work runs in a :meth:`Batch.unit`
+(a SAVEPOINT: a submission that fails part-way leaves nothing behind), every
+``Gradebook`` opened meanwhile, nbgrader's own included, works on that
+connection inside a savepoint of its own, and its commits only release it. The
+batch commits every ``c.Grader.batch_submissions`` submissions or
+``c.Grader.batch_seconds`` seconds, and at the end of the run.
+
+What must not be seen before the gradebook holds it (a submission's record, that
+says it is graded; the callbacks that report it) waits in :meth:`Batch.defer`
+until the commit: a run killed in the middle of a batch loses that batch whole,
+and resuming grades it again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy
+from nbgrader.api import Gradebook
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from autograder.errors import AutograderError
+
+log = logging.getLogger(__name__)
+
+
+class SharedConnection(Connection):
+    """The batch's connection, handed to every ``Gradebook`` opened during a unit: their ``close`` disposes
+    of their engine, which here must leave the connection open."""
+
+    def dispose(self) -> None:
+        """Nothing: the batch closes the connection."""
+
+
+_ACTIVE: dict[str, Batch] = {}
+
+
+def active(url: str) -> Batch | None:
+    """The batch open on the gradebook at ``url``, if any."""
+    return _ACTIVE.get(url)
+
+
+class Batch:
+    """One connection and one transaction on the gradebook at ``url`` for many submissions."""
+
+    def __init__(self, url: str, *, size: int = 50, seconds: float = 30.0) -> None:
+        self.url, self.size, self.seconds = url, max(1, size), seconds
+        self.engine = sqlalchemy.create_engine(url, future=True)
+        if self.engine.dialect.name == "sqlite":
+            # pysqlite begins transactions on its own and knows no SAVEPOINT; let SQLAlchemy say when
+            event.listen(self.engine, "connect", _no_implicit_transactions)
+            event.listen(self.engine, "begin", _begin)
+        self.connection = SharedConnection(self.engine)
+        self.commits = 0
+        self._units = 0
+        self._in_unit = False
+        self._deferred: list[Callable[[], object]] = []
+        self._transaction = self.connection.begin()
+        self._opened = time.monotonic()
+
+    def __enter__(self) -> Batch:
+        if self.url in _ACTIVE:
+            raise AutograderError("a grading batch is already open on this gradebook")
+        _ACTIVE[self.url] = self
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        """Commit what the finished units did (an interrupted run keeps them), then close."""
+        _ACTIVE.pop(self.url, None)
+        try:
+            self.commit(again=False)
+        except Exception:
+            if kind is None:
+                raise
+            log.exception("the last grading batch could not be committed: its submissions will be graded again")
+        finally:
+            self.connection.close()
+            self.engine.dispose()
+
+    @contextmanager
+    def unit(self) -> Iterator[None]:
+        """One submission's gradebook work: kept whole when it ends normally, undone whole if it raises."""
+        if self._in_unit:
+            raise AutograderError("grading units do not nest")
+        savepoint = self.connection.begin_nested()
+        self._in_unit = True
+        try:
+            yield
+        except BaseException:
+            if savepoint.is_active:
+                savepoint.rollback()
+            raise
+        else:
+            savepoint.commit()
+        finally:
+            self._in_unit = False
+
+    def defer(self, action: Callable[[], object]) -> None:
+        """Run ``action`` once what the units so far did is committed."""
+        self._deferred.append(action)
+
+    def done(self) -> None:
+        """A submission is finished: commit if the batch is full or old enough."""
+        self._units += 1
+        if self._units >= self.size or time.monotonic() - self._opened >= self.seconds:
+            self.commit()
+
+    def commit(self, *, again: bool = True) -> None:
+        """Commit the batch, run what waited for it, and (``again``) begin the next."""
+        self._transaction.commit()
+        self.commits += 1
+        waiting, self._deferred, self._units = self._deferred, [], 0
+        for action in waiting:
+            action()
+        if again:
+            self._transaction = self.connection.begin()
+            self._opened = time.monotonic()
+
+    def shared(self) -> SharedConnection:
+        """The connection, for a gradebook opened during a unit (outside one, no gradebook may be opened)."""
+        if not self._in_unit:
+            raise AutograderError("the gradebook was opened outside a grading unit during a batch")
+        return self.connection
+
+    def adopt(self, gb: Gradebook) -> None:
+        """Set up ``gb`` (not initialised) on the batch's connection without nbgrader's set-up: the tables
+        and the course exist, since the run checked the assignment is released before it began."""
+        gb.engine = self.shared()
+        gb.db = scoped_session(sessionmaker(autoflush=True, bind=gb.engine, future=True))
+        gb.course_id, gb.authenticator = "default_course", None
+
+    def gradebook(self) -> Gradebook:
+        """nbgrader's ``Gradebook`` on the batch's connection (see :meth:`adopt`)."""
+        gb = Gradebook.__new__(Gradebook)
+        self.adopt(gb)
+        return gb
+
+
+def _no_implicit_transactions(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None
+
+
+def _begin(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN")

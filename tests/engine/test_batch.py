@@ -1,0 +1,109 @@
+"""One gradebook transaction per batch: few commits, a failed submission leaves nothing, a lost batch is lost whole."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy
+from nbgrader.api import Gradebook, MissingEntry
+
+from autograder.course import Course
+from autograder.engine import speedups
+from autograder.engine.batch import Batch
+from autograder.engine.grade import grade
+from autograder.engine.results import RECORD_NAME, Status
+from autograder.errors import AutograderError
+from demo.cohort import SAMPLE_COHORT
+from tests.helpers import released_course
+
+
+@pytest.fixture
+def gradebook_url(tmp_path: Path) -> Iterator[str]:
+    """An empty nbgrader gradebook with the course's tables, and nbgrader's gradebooks routed to open batches."""
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    Gradebook(url).close()
+    speedups.install()
+    yield url
+    speedups.dispose_engines()
+
+
+def students(url: str) -> set[str]:
+    """The students another connection (another process, as it were) sees in the gradebook."""
+    with contextlib.closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as db:
+        return {row[0] for row in db.execute("SELECT id FROM student")}
+
+
+def test_a_unit_that_raises_leaves_nothing_and_the_others_are_kept(gradebook_url: str) -> None:
+    with Batch(gradebook_url) as batch:
+        with batch.unit(), Gradebook(gradebook_url) as gb:  # nbgrader's own Gradebook, on the batch's connection
+            gb.add_student("kept")
+        with pytest.raises(RuntimeError), batch.unit():
+            with Gradebook(gradebook_url) as gb:
+                gb.add_student("half_done")  # committed by nbgrader: only its savepoint is released
+            raise RuntimeError("the submission failed after it")
+        assert students(gradebook_url) == set()  # nothing is visible before the batch commits
+    assert students(gradebook_url) == {"kept"}
+
+
+def test_an_uncommitted_batch_leaves_nothing_and_runs_nothing_it_deferred(gradebook_url: str) -> None:
+    batch = Batch(gradebook_url, size=10)
+    ran: list[str] = []
+    with batch.unit():
+        batch.gradebook().add_student("lost")
+    batch.defer(lambda: ran.append("record"))
+    batch.done()  # one of ten: not committed
+    batch.connection.close()  # the process dies here
+    batch.engine.dispose()
+    assert students(gradebook_url) == set()
+    assert ran == []
+
+
+def test_a_full_batch_commits_then_runs_what_waited(gradebook_url: str) -> None:
+    ran: list[set[str]] = []
+    with Batch(gradebook_url, size=2) as batch:
+        for name in ("one", "two", "three"):
+            with batch.unit():
+                batch.gradebook().add_student(name)
+            batch.defer(lambda: ran.append(students(gradebook_url)))
+            batch.done()
+        assert students(gradebook_url) == {"one", "two"}
+    assert ran == [{"one", "two"}, {"one", "two"}, {"one", "two", "three"}]
+    assert batch.commits == 2
+
+
+def test_no_gradebook_opens_outside_a_unit_during_a_batch(gradebook_url: str) -> None:
+    with Batch(gradebook_url) as batch:
+        with pytest.raises(AutograderError, match="outside a grading unit"):
+            Gradebook(gradebook_url)
+        with batch.unit(), pytest.raises(AutograderError, match="do not nest"), batch.unit():
+            pass
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("nbgrader")
+def test_grading_commits_once_per_batch_not_per_step(tmp_path: Path) -> None:
+    cohort = SAMPLE_COHORT[:5]
+    course: Course = released_course(tmp_path / "c", cohort, extra_config="c.Grader.batch_submissions = 2\n")
+    commits: list[object] = []
+
+    def count(connection: object) -> None:
+        commits.append(connection)
+
+    sqlalchemy.event.listen(sqlalchemy.engine.Engine, "commit", count)  # every transaction of every engine
+    try:
+        results = grade(course, "week3", workers=1)
+    finally:
+        sqlalchemy.event.remove(sqlalchemy.engine.Engine, "commit", count)
+    assert {r.student: r.status for r in results}["ada_reference"] is Status.NEEDS_MANUAL  # written answers
+    batches = math.ceil(len(cohort) / 2)
+    assert len(commits) <= batches + 2, f"{len(commits)} commits for {len(cohort)} submissions"
+    assert all((course.autograded_dir("week3", v.student) / RECORD_NAME).is_file() for v in cohort)
+    with Gradebook(course.gradebook_url()) as gb:
+        assert len(gb.find_assignment("week3").submissions) == len(cohort)
+        with pytest.raises(MissingEntry):
+            gb.find_student("nobody")
