@@ -93,8 +93,25 @@ class Batch:
         """One submission's gradebook work: kept whole when it ends normally, undone whole if it raises."""
         if self._in_unit:
             raise AutograderError("grading units do not nest")
-        savepoint = self.connection.begin_nested()
         self._in_unit = True
+        try:
+            with self._savepoint():
+                yield
+        finally:
+            self._in_unit = False
+
+    @contextmanager
+    def attempt(self) -> Iterator[None]:
+        """A part of a unit that may fail and be done again another way (scoring a notebook, then scoring
+        it as not run): undone whole if it raises, so the second way starts from what was there before."""
+        if not self._in_unit:
+            raise AutograderError("a grading attempt runs inside a grading unit")
+        with self._savepoint():
+            yield
+
+    @contextmanager
+    def _savepoint(self) -> Iterator[None]:
+        savepoint = self.connection.begin_nested()
         try:
             yield
         except BaseException:
@@ -103,8 +120,6 @@ class Batch:
             raise
         else:
             savepoint.commit()
-        finally:
-            self._in_unit = False
 
     def defer(self, action: Callable[[], object]) -> None:
         """Run ``action`` once what the units so far did is committed."""

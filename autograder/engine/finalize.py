@@ -166,7 +166,8 @@ def finalize(
         if plan is not None and name not in job.skip:
             info["verdicts"] = judge_run(plan, name, run)
         try:
-            nb = run_preprocessors(score, nb, info, course.config)
+            with gradebook.attempt(course):  # a failure part-way leaves none of its writes for the retry
+                nb = run_preprocessors(score, nb, info, course.config)
         except Exception as exc:  # whatever the notebook held, scoring it must not stop the run
             reason = f"{name}: could not be scored ({one_line(exc)})"
             messages.append(reason)

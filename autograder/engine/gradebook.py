@@ -40,6 +40,12 @@ def open_gradebook(course: Course) -> Gradebook:
         raise AutograderError(f"cannot open the gradebook at {safe_url(course.gradebook_url())}: {first}") from None
 
 
+def attempt(course: Course) -> contextlib.AbstractContextManager[None]:
+    """Gradebook work that is undone whole if it raises, when a batch is open (:meth:`Batch.attempt`)."""
+    open_batch = batch.active(course.gradebook_url())
+    return open_batch.attempt() if open_batch is not None else contextlib.nullcontext()
+
+
 def require_released(course: Course, assignment: str) -> None:
     """The assignment must be in the gradebook (``autograder release`` puts it there)."""
     url = course.gradebook_url()

@@ -7,9 +7,11 @@ import math
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy
+from nbconvert.preprocessors import Preprocessor
 from nbgrader.api import Gradebook, MissingEntry
 
 from autograder.course import Course
@@ -107,3 +109,39 @@ def test_grading_commits_once_per_batch_not_per_step(tmp_path: Path) -> None:
         assert len(gb.find_assignment("week3").submissions) == len(cohort)
         with pytest.raises(MissingEntry):
             gb.find_student("nobody")
+
+
+class ScoresThenFails(Preprocessor):  # type: ignore[misc]
+    """A scoring step that writes to the gradebook, then raises (the first time: not on the retry, which scores
+    the notebook as not run)."""
+
+    enabled = True
+
+    def preprocess(self, nb: Any, resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        info = resources["nbgrader"]
+        retry = any(o.get("ename") == "NotRun" for c in nb.cells for o in c.get("outputs", []))
+        if info["notebook"] != "task2_relu" or retry:
+            return nb, resources
+        with Gradebook(info["db_url"]) as gb:
+            grade = gb.find_grade("triple_relu_matches_sum_of_relus", "task2_relu", "week3", info["student"])
+            grade.extra_credit = 7.0
+            gb.db.commit()  # on the batch's connection: releases this gradebook's savepoint only
+        raise RuntimeError("the scoring step broke after writing")
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("nbgrader")
+def test_a_failed_scoring_attempt_leaves_nothing_for_its_retry(tmp_path: Path) -> None:
+    step = f"{ScoresThenFails.__module__}.{ScoresThenFails.__name__}"
+    course = released_course(
+        tmp_path / "c", SAMPLE_COHORT[:1], extra_config=f"c.Autograde.autograde_preprocessors.append({step!r})\n"
+    )
+    (result,) = grade(course, "week3", workers=1)
+    assert result.status is Status.ERROR
+    assert "task2_relu: could not be scored (the scoring step broke after writing)" in result.message
+    with Gradebook(course.gradebook_url()) as gb:
+        grade_row = gb.find_grade("triple_relu_matches_sum_of_relus", "task2_relu", "week3", "ada_reference")
+        assert grade_row.extra_credit is None  # the failed attempt's write was undone with it
+        assert grade_row.auto_score == 0  # the retry scored the notebook as not run
+        task1 = gb.find_submission_notebook("task1_fitting", "week3", "ada_reference")
+        assert task1.score > 0  # the other notebook kept its scores
