@@ -125,7 +125,10 @@ class Grader(Configurable):
         "in a savepoint of its own); a run stopped part-way grades the uncommitted ones again.",
     ).tag(config=True)
     batch_seconds = Float(
-        30.0, help="Seconds after which autograder grade commits its gradebook transaction, however few are in it."
+        2.0,
+        help="Longest autograder grade holds its gradebook transaction open after its first write, however few "
+        "submissions are in it: SQLite's write lock is held meanwhile, and another writer (the formgrader saving "
+        "a grade) waits for it at most 5 s.",
     ).tag(config=True)
     execute_ungraded = Bool(
         False, help="Also run notebooks that have no grade cells (their outputs cannot change a score)."

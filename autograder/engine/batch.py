@@ -7,8 +7,11 @@ transaction open: each submission's gradebook work runs in a :meth:`Batch.unit`
 (a SAVEPOINT: a submission that fails part-way leaves nothing behind), every
 ``Gradebook`` opened meanwhile, nbgrader's own included, works on that
 connection inside a savepoint of its own, and its commits only release it. The
-batch commits every ``c.Grader.batch_submissions`` submissions or
-``c.Grader.batch_seconds`` seconds, and at the end of the run.
+batch commits every ``c.Grader.batch_submissions`` submissions, and at the end
+of the run; and ``c.Grader.batch_seconds`` after its first write at the latest,
+even while the run only waits for its workers: the transaction holds SQLite's
+write lock, and another writer (the formgrader saving a grade) waits for it only
+so long (5 s, nbgrader's connections being pysqlite's defaults).
 
 What must not be seen before the gradebook holds it (a submission's record, that
 says it is graded; the callbacks that report it) waits in :meth:`Batch.defer`
@@ -54,7 +57,7 @@ def active(url: str) -> Batch | None:
 class Batch:
     """One connection and one transaction on the gradebook at ``url`` for many submissions."""
 
-    def __init__(self, url: str, *, size: int = 50, seconds: float = 30.0) -> None:
+    def __init__(self, url: str, *, size: int = 50, seconds: float = 2.0) -> None:
         self.url, self.size, self.seconds = url, max(1, size), seconds
         self.engine = sqlalchemy.create_engine(url, future=True)
         if self.engine.dialect.name == "sqlite":
@@ -67,7 +70,7 @@ class Batch:
         self._in_unit = False
         self._deferred: list[Callable[[], object]] = []
         self._transaction = self.connection.begin()
-        self._opened = time.monotonic()
+        self._written: float | None = None  # when the first unit since the last commit began
 
     def __enter__(self) -> Batch:
         if self.url in _ACTIVE:
@@ -94,6 +97,8 @@ class Batch:
         if self._in_unit:
             raise AutograderError("grading units do not nest")
         self._in_unit = True
+        if self._written is None:
+            self._written = time.monotonic()
         try:
             with self._savepoint():
                 yield
@@ -126,21 +131,33 @@ class Batch:
         self._deferred.append(action)
 
     def done(self) -> None:
-        """A submission is finished: commit if the batch is full or old enough."""
+        """A submission is finished: commit if the batch is full or due."""
         self._units += 1
-        if self._units >= self.size or time.monotonic() - self._opened >= self.seconds:
+        if self._units >= self.size:
+            self.commit()
+        else:
+            self.commit_if_due()
+
+    def due_in(self) -> float | None:
+        """Seconds until the batch is due to commit (0: now), or None while it holds no write."""
+        if self._written is None:
+            return None
+        return max(0.0, self._written + self.seconds - time.monotonic())
+
+    def commit_if_due(self) -> None:
+        """Commit if the first write since the last commit is ``seconds`` old."""
+        if self.due_in() == 0.0:
             self.commit()
 
     def commit(self, *, again: bool = True) -> None:
         """Commit the batch, run what waited for it, and (``again``) begin the next."""
         self._transaction.commit()
         self.commits += 1
-        waiting, self._deferred, self._units = self._deferred, [], 0
+        waiting, self._deferred, self._units, self._written = self._deferred, [], 0, None
         for action in waiting:
             action()
         if again:
             self._transaction = self.connection.begin()
-            self._opened = time.monotonic()
 
     def shared(self) -> SharedConnection:
         """The connection, for a gradebook opened during a unit (outside one, no gradebook may be opened)."""

@@ -167,7 +167,9 @@ def grade(
                     in_flight[runner.submit(job)] = (job, started, time.monotonic() - started)
                 if not in_flight:
                     break
-                for future in runner.wait_any(in_flight):
+                finished = runner.wait_any(in_flight, timeout=batch.due_in())
+                batch.commit_if_due()  # while the workers run on, the gradebook's write lock is not held long
+                for future in finished:
                     job, started, prepared = in_flight.pop(future)
                     try:
                         runs: dict[str, RunResult] = future.result()

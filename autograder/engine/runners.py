@@ -109,8 +109,9 @@ class LocalRunner:
     def submit(self, job: Job) -> Future[dict[str, RunResult]]:
         return self._threads.submit(self.pool.run_job, job, self.limits)
 
-    def wait_any(self, futures: Iterable[Any]) -> set[Any]:
-        done, _ = wait(list(futures), return_when=FIRST_COMPLETED)
+    def wait_any(self, futures: Iterable[Any], timeout: float | None = None) -> set[Any]:
+        """The futures done, waiting until one is (or ``timeout`` seconds: then perhaps none)."""
+        done, _ = wait(list(futures), timeout=timeout, return_when=FIRST_COMPLETED)
         return done
 
     def close(self) -> None:
@@ -150,10 +151,14 @@ class DaskRunner:
             run_on_dask_worker, job, self.limits, self.spec, pure=False, key=f"grade-{job.student}"
         )
 
-    def wait_any(self, futures: Iterable[Any]) -> set[Any]:
+    def wait_any(self, futures: Iterable[Any], timeout: float | None = None) -> set[Any]:
+        """The futures done, waiting until one is (or ``timeout`` seconds: then perhaps none)."""
         from distributed import wait as dask_wait
 
-        done, _ = dask_wait(list(futures), return_when="FIRST_COMPLETED")
+        try:
+            done, _ = dask_wait(list(futures), timeout=timeout, return_when="FIRST_COMPLETED")
+        except TimeoutError:
+            return set()
         return set(done)
 
     def close(self) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import math
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,8 +22,9 @@ from autograder.engine.batch import Batch
 from autograder.engine.grade import grade
 from autograder.engine.results import RECORD_NAME, Status
 from autograder.errors import AutograderError
+from autograder.samples import Variant, reference_answers
 from demo.cohort import SAMPLE_COHORT
-from tests.helpers import released_course
+from tests.helpers import ROOT, released_course
 
 
 @pytest.fixture
@@ -90,7 +93,9 @@ def test_no_gradebook_opens_outside_a_unit_during_a_batch(gradebook_url: str) ->
 @pytest.mark.xdist_group("nbgrader")
 def test_grading_commits_once_per_batch_not_per_step(tmp_path: Path) -> None:
     cohort = SAMPLE_COHORT[:5]
-    course: Course = released_course(tmp_path / "c", cohort, extra_config="c.Grader.batch_submissions = 2\n")
+    course: Course = released_course(
+        tmp_path / "c", cohort, extra_config="c.Grader.batch_submissions = 2\nc.Grader.batch_seconds = 600\n"
+    )
     commits: list[object] = []
 
     def count(connection: object) -> None:
@@ -145,3 +150,48 @@ def test_a_failed_scoring_attempt_leaves_nothing_for_its_retry(tmp_path: Path) -
         assert grade_row.auto_score == 0  # the retry scored the notebook as not run
         task1 = gb.find_submission_notebook("task1_fitting", "week3", "ada_reference")
         assert task1.score > 0  # the other notebook kept its scores
+
+
+# What the formgrader does when an instructor saves a grade: nbgrader's Gradebook in a process of its own, on
+# pysqlite's defaults (a writer waits 5 s for SQLite's lock, then fails with "database is locked").
+FORMGRADER_WRITES = """
+import sys, time
+from pathlib import Path
+from nbgrader.api import Gradebook
+url, stop = sys.argv[1], Path(sys.argv[2])
+n = 0
+while not stop.exists():
+    started = time.monotonic()
+    with Gradebook(url) as gb:
+        gb.add_student(f"ta_note_{n}")
+    print(f"{time.monotonic() - started:.3f}", flush=True)
+    n += 1
+    time.sleep(0.2)
+"""
+
+SLOW_ANSWER = """
+import time
+time.sleep(7)  # longer than a writer waits for SQLite's lock: the grader must not hold it meanwhile
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("nbgrader")
+def test_the_formgrader_can_save_a_grade_while_a_cohort_is_graded(tmp_path: Path) -> None:
+    descent = reference_answers(ROOT / "source" / "week3")["task1_fitting"]["gradient_descent"]
+    slow = Variant("kim_slow_answer", answers={"task1_fitting": {"gradient_descent": SLOW_ANSWER + descent}})
+    course = released_course(tmp_path / "c", [*SAMPLE_COHORT[:2], slow])
+    stop = tmp_path / "stop"
+    writer = subprocess.Popen(
+        [sys.executable, "-c", FORMGRADER_WRITES, course.gradebook_url(), str(stop)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        results = grade(course, "week3", workers=1)
+    finally:
+        stop.touch()
+        out, err = writer.communicate(timeout=60)
+    assert writer.returncode == 0, err.strip().splitlines()[-1:]
+    waits = [float(line) for line in out.split()]
+    assert len(waits) >= 10 and max(waits) < 5.0, waits
+    assert {r.student for r in results} == {"ada_reference", "ben_untouched_stub", "kim_slow_answer"}
