@@ -9,6 +9,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -31,6 +33,31 @@ from autograder.jail.protocol import (
     zygote_env,
 )
 
+REPLY_GRACE = 15.0
+"""Seconds past the notebook timeout that the grader waits for a zygote's reply before it kills the zygote: the
+zygote's own watch ends every job before that, unless a job managed to stop the zygote itself."""
+POLL_SECONDS = 0.5
+"""How often the grader looks whether the zygote is still running while it waits for a reply."""
+
+
+def _children(pid: int) -> list[int]:
+    """The children of ``pid`` (empty if it is gone)."""
+    found: list[int] = []
+    with contextlib.suppress(OSError):
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with contextlib.suppress(OSError):
+                found += [int(c) for c in Path(f"/proc/{pid}/task/{task}/children").read_text().split()]
+    return found
+
+
+def _stopped(pid: int) -> bool:
+    """Whether ``pid`` is stopped by a signal or traced (state T or t in /proc)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rfind(")") + 2 :][:1] in ("T", "t")
+
 
 class Zygote:
     """A client for one zygote process; runs one notebook at a time."""
@@ -52,6 +79,9 @@ class Zygote:
         self.scratch_dir = scratch_dir
         """Where each job's folder is made (the one folder a sandbox may write); default: the system's temp."""
         self.proc: subprocess.Popen[bytes] | None = None
+        self.own_pids: list[int] = []
+        self.stalled = ""
+        """Why the last run's zygote was killed while the grader waited (empty: it was not)."""
 
     def start(self) -> None:
         env = dict(os.environ, **zygote_env())
@@ -70,6 +100,44 @@ class Zygote:
         except (OSError, ValueError, TypeError):
             self.close()
             raise RuntimeError("the grading process did not start") from None
+        self.own_pids = self._own_pids()
+
+    def _own_pids(self) -> list[int]:
+        """The host pids of the zygote itself and, in a sandbox, of bubblewrap's processes above it: the processes
+        whose stop would stall grading (a job's own processes are the zygote's to watch)."""
+        assert self.proc is not None
+        pids, level = [self.proc.pid], [self.proc.pid]
+        for _ in range(2 if self.command_prefix else 0):  # bwrap, its init (pid 1 inside), the zygote (pid 2)
+            level = [child for pid in level for child in _children(pid)][:1]
+            pids += level
+        return pids
+
+    @contextlib.contextmanager
+    def _watched(self, limits: Limits) -> Any:
+        """While the block waits for a reply: kill the zygote if it is stopped (a job sent it SIGSTOP) or has not
+        answered long after the notebook's time limit, so the read in the block ends; ``self.stalled`` says why."""
+        done = threading.Event()
+        self.stalled = ""
+        deadline = time.monotonic() + limits.notebook_timeout + REPLY_GRACE
+
+        def watch() -> None:
+            while not done.wait(POLL_SECONDS):
+                if any(_stopped(pid) for pid in self.own_pids):
+                    self.stalled = "the notebook stopped the grader's process (SIGSTOP) and was stopped"
+                elif time.monotonic() > deadline:
+                    self.stalled = f"the grader's process did not answer within {limits.notebook_timeout:g} s"
+                if self.stalled and self.proc is not None:
+                    with contextlib.suppress(OSError):
+                        self.proc.kill()
+                    return
+
+        watcher = threading.Thread(target=watch, name="zygote-watch", daemon=True)
+        watcher.start()
+        try:
+            yield
+        finally:
+            done.set()
+            watcher.join()
 
     def run(
         self,
@@ -98,13 +166,14 @@ class Zygote:
                 target.write_bytes(content)
             request = RunRequest(secrets.token_hex(8), notebook, str(workdir), limits, list(probes), prefix)
             try:
-                write_frame(self.proc.stdin, request.to_frame())
-                result = self._answer_asks(request, references or {})
+                with self._watched(limits):
+                    write_frame(self.proc.stdin, request.to_frame())
+                    result = self._answer_asks(request, references or {})
             except (OSError, ValueError, TypeError):
                 result = None
             if result is None:  # not this request's reply: this zygote cannot be trusted with the next one
                 self.close()
-                return RunResult.failed("the grading process stopped unexpectedly")
+                return RunResult.failed(self.stalled or "the grading process stopped unexpectedly")
             return checked_reply(request, result)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)

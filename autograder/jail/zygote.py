@@ -56,6 +56,9 @@ PROBING = -3
 """Sent on the progress pipe when the probe of the cell last started begins (for :mod:`timing`)."""
 MAX_STARTED = 100_000
 """Most cell starts kept for the reply (a notebook has at most ``c.Grader.max_cells`` cells)."""
+STEP_GRACE = 5.0
+"""Seconds past the cell timeout that a cell or probe may go without a sign of life before the zygote kills its
+process: the job's own timer may not fire (the job stopped itself with SIGSTOP, or swallowed the interrupt)."""
 
 
 @functools.cache
@@ -238,6 +241,17 @@ def _kill_and_wait(pid: int) -> tuple[int, int]:
     return waited
 
 
+def _timeout_message(limits: Limits, whole: bool, last_cell: int) -> str:
+    """Why a job was stopped for time: the whole notebook's limit, or one step's (a cell or its check)."""
+    if whole:
+        return f"the notebook ran longer than {limits.notebook_timeout:g} s and was stopped"
+    where = f"cell {last_cell + 1}" if last_cell >= 0 else "the notebook's start"
+    return (
+        f"{where} ran longer than {limits.cell_timeout:g} s (c.Execute.timeout) without answering the grader's"
+        " timer and was stopped"
+    )
+
+
 def _supervise(
     job: RunRequest, shell: Any, capture: Any, grader: tuple[int, IO[bytes]], shared: prefix.Shared | None = None
 ) -> dict[str, Any]:
@@ -283,16 +297,15 @@ def _supervise(
     flooded = False
     status, message = RunStatus.OK, ""
     deadline = started + limits.notebook_timeout
+    step_deadline = started + limits.cell_timeout + STEP_GRACE
     inherited = watchdog.own_rss()
     watch_limit = inherited + RESERVE_BYTES + limits.memory_mb * 1024 * 1024
     open_fds = {out_r, prog_r, ask_r}
     while open_fds:
-        remaining = deadline - time.monotonic()
+        now = time.monotonic()
+        remaining = min(deadline, step_deadline) - now
         if remaining <= 0:
-            status, message = (
-                RunStatus.TIMEOUT,
-                f"the notebook ran longer than {limits.notebook_timeout:g} s and was stopped",
-            )
+            status, message = RunStatus.TIMEOUT, _timeout_message(limits, now >= deadline, last_cell)
             break
         used = [space.used() for space in spaces]
         full = [space for space, held in zip(spaces, used, strict=True) if space.full(held)]
@@ -312,6 +325,8 @@ def _supervise(
             )
             break
         ready, _, _ = select.select(list(open_fds), [], [], min(remaining, WATCH_INTERVAL))
+        if ready:  # a sign of life: the child started a cell or a probe, asked, or is sending its reply
+            step_deadline = time.monotonic() + limits.cell_timeout + STEP_GRACE
         for fd in ready:
             data = os.read(fd, 1 << 20)
             if not data:

@@ -37,7 +37,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from autograder import notebooks
 from autograder.course import Course
 from autograder.engine import gradebook
-from autograder.engine.results import RECORD_NAME, Status, SubmissionResult, read_record
+from autograder.engine.results import FINALIZE, PREPARE, RECORD_NAME, Status, SubmissionResult, read_record
 from autograder.engine.sandbox import sandbox_available
 from autograder.engine.seeds import SECRETS_DIR, inputs_seed
 from autograder.reports.exports import write_canvas_csv, write_grades_csv
@@ -347,6 +347,9 @@ def outcome_problems(attack: Attack, run: Run) -> list[str]:
         problems.append(f"status {result.status.value!r}, expected {expected}: {result.message or 'no message'}")
     if attack.says and not any(phrase in result.message for phrase in attack.says):
         problems.append(f"the message says none of {attack.says}: {result.message or 'no message'}")
+    ran = sum(seconds for stage, seconds in result.stages.items() if stage not in (PREPARE, FINALIZE))
+    if attack.most_seconds is not None and ran > attack.most_seconds:
+        problems.append(f"its notebooks ran {ran:.0f} s in all, more than {attack.most_seconds:g} s")
     unnamed = [cell for cell in attack.names if cell not in result.message]
     if unnamed:
         problems.append(f"the message does not name {unnamed}: {result.message or 'no message'}")

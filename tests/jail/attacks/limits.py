@@ -107,6 +107,42 @@ subprocess.run("yes 'All tests passed.' | head -c 5000000", shell=True, check=Fa
 """
 
 
+STOP_EVERYTHING = """
+import os
+import signal
+
+for _pid in sorted((int(p) for p in os.listdir("/proc") if p.isdigit()), reverse=True):  # itself last
+    try:
+        os.kill(_pid, signal.SIGSTOP)
+    except OSError:
+        pass
+"""
+
+STOP_FROM_A_DAEMON = """
+import os
+import signal
+import time
+
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:  # double-forked: an orphan, out of the notebook's session
+        time.sleep(0.5)
+        for _pid in (int(p) for p in os.listdir("/proc") if p.isdigit()):
+            if _pid != os.getpid():
+                try:
+                    os.kill(_pid, signal.SIGSTOP)
+                except OSError:
+                    pass
+        os.kill(os.getpid(), signal.SIGSTOP)
+    os._exit(0)
+time.sleep(5)
+"""
+
+STOP_GRACE = 5.0 + 8.0
+"""What a stopped job's notebooks may take beyond the cell timeout: the zygote's grace (``STEP_GRACE``), the other
+notebook's run and slack for a busy machine. The attack run's cell timeout is 10 s, its notebook timeout 30 s."""
+
+
 def after_task2(attack: str) -> dict[str, dict[str, str]]:
     """The reference answers, with ``attack`` at the end of Task 2's last code answer."""
     return appended(REFERENCE, T2, "linear_swap", attack)
@@ -128,6 +164,24 @@ ATTACKS = [
         "reference",
         TIMED_OUT,
         TIME_MESSAGES,
+    ),
+    Attack(
+        "stops_every_process_it_sees",
+        "sends SIGSTOP to every process it can see, itself last: its own timer can no longer interrupt it",
+        Submission(answers=after_task2(STOP_EVERYTHING)),
+        "reference",
+        TIMED_OUT,
+        TIME_MESSAGES,
+        most_seconds=10 + STOP_GRACE,
+    ),
+    Attack(
+        "daemon_stops_every_process",
+        "a double-forked daemon sends SIGSTOP to every process it can see, then to itself",
+        Submission(answers=after_task2(STOP_FROM_A_DAEMON)),
+        "reference",
+        TIMED_OUT,
+        TIME_MESSAGES,
+        most_seconds=10 + STOP_GRACE,
     ),
     Attack(
         "fork_bomb",

@@ -59,6 +59,8 @@ class Attack:
     """The message must contain one of these (no requirement if empty)."""
     names: tuple[str, ...] = ()
     """``notebook/grade_id`` of cells the message must name (the cells whose checks caught the attack)."""
+    most_seconds: float | None = None
+    """The longest its notebooks may take to grade, in all (None: no bound beyond the run's)."""
 
 
 def merged(*layers: Answers) -> dict[str, dict[str, str]]:
