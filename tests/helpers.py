@@ -26,10 +26,11 @@ GRADED_NOTEBOOKS = ("task1_fitting", "task2_relu")
 
 
 def make_course(dest: Path, *, with_release: bool = True) -> Path:
-    """A copy of the course (config, source, optionally release) in ``dest``."""
+    """A copy of the course (config, source, solutions, optionally release) in ``dest``."""
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "nbgrader_config.py", dest / "nbgrader_config.py")
     shutil.copytree(ROOT / "source", dest / "source")
+    shutil.copytree(ROOT / "solutions", dest / "solutions", ignore=shutil.ignore_patterns("__pycache__"))
     if with_release:
         shutil.copytree(ROOT / "release", dest / "release")
     return dest

@@ -128,22 +128,20 @@ def bwrap_prefix(sandbox: Sandbox, scratch_dir: str, python: str | None = None) 
     for path in SYSTEM_PATHS + ETC_PATHS:
         if os.path.lexists(path):
             args += _read_only(path)
-    prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, os.path.dirname(os.path.dirname(python)))}
-    prefixes |= {os.path.realpath(p) for p in sys.path if p.endswith(PACKAGE_FOLDERS) and os.path.isdir(p)}
-    binds = [("--ro-bind", p) for p in sorted(prefixes) if not p.startswith(SYSTEM_PATHS)]
-    binds += [("--ro-bind", str(PACKAGE_DIR)), ("--ro-bind", scratch_dir)]
+    binds = [*bound_paths(python), scratch_dir]
     made = {"/", "/tmp"}
-    for option, path in binds:
+    for path in binds:
         for parent in reversed(Path(path).parents):  # bubblewrap would make them private (0700)
             if str(parent) not in made:
                 made.add(str(parent))
                 args += ["--perms", "0755", "--dir", str(parent)]
-        args += [option, path, path]
+        args += ["--ro-bind", path, path]
     home, job = os.path.join(scratch_dir, "home"), os.path.join(scratch_dir, "job")
     args += ["--perms", "0755", "--size", str(HOME_BYTES), "--tmpfs", home]
     args += ["--perms", "0700", "--size", str(sandbox.workdir_mb * MIB), "--tmpfs", job]
     args += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", scratch_dir]
     settings = {"uid": sandbox.uid, "gid": sandbox.gid, "scratch": scratch_dir, "job": job, "home": home}
+    settings["binds"] = binds  # kept when the zygote empties /tmp after each job (a checkout under /tmp)
     env = {
         **zygote_env(),
         "PATH": "/usr/local/bin:/usr/bin:/bin",
@@ -157,6 +155,15 @@ def bwrap_prefix(sandbox: Sandbox, scratch_dir: str, python: str | None = None) 
     for name, value in env.items():
         args += ["--setenv", name, value]
     return args
+
+
+def bound_paths(python: str | None = None) -> list[str]:
+    """The host folders the sandbox shows (read-only) besides the system's: the interpreter's prefixes, the
+    folders of installed packages on the path, and the ``autograder`` package. Nothing else of the host."""
+    python = python or sys.executable
+    prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, os.path.dirname(os.path.dirname(python)))}
+    prefixes |= {os.path.realpath(p) for p in sys.path if p.endswith(PACKAGE_FOLDERS) and os.path.isdir(p)}
+    return [*sorted(p for p in prefixes if not p.startswith(SYSTEM_PATHS)), str(PACKAGE_DIR)]
 
 
 def make_scratch(sandbox: Sandbox) -> str:
@@ -189,22 +196,57 @@ class ZygoteSpec:
 
     @classmethod
     def from_settings(cls, grader: Grader, course_root: Path, sandbox: Sandbox | None) -> ZygoteSpec:
-        """The zygotes ``c.Grader`` describes for the course at ``course_root``."""
+        """The zygotes ``c.Grader`` describes for the course at ``course_root``; raises if their sandbox would
+        show the course's answers (:func:`require_private`)."""
+        if sandbox is not None:
+            require_private(course_root, list(grader.checks.values()))
         return cls(sandbox, tuple(grader.preload), module_source(grader.warm_up, course_root) if grader.warm_up else "")
 
 
-def module_source(name: str, course_root: Path) -> str:
-    """The source of module ``name``, found with the course root first on the path (as checks modules are)."""
+def require_private(course_root: Path, checks: list[str]) -> None:
+    """Raise, in one line, if a folder the sandbox shows holds the course (its answers, checks, secrets and
+    gradebook) or a copy of its checks' package installed into the grader's environment."""
+    course_root = Path(os.path.realpath(course_root))
+    private = {course_root: "the course folder"}
+    for name in checks:
+        origin = _origin(name, course_root)
+        if origin is not None:
+            private[Path(os.path.realpath(origin))] = f"the checks {name!r}"
+    tops = {name.split(".")[0] for name in checks}
+    for bound in map(Path, bound_paths()):
+        for path, what in private.items():
+            if path == bound or bound in path.parents:
+                raise AutograderError(
+                    f"the sandbox would show student code {what} ({path}): it shows {bound}, the grader's"
+                    " Python or packages; put the course and the grader's environment in separate folders"
+                )
+        for top in sorted(tops):
+            for copy in (bound / top, bound / f"{top}.py"):
+                if copy.exists() and Path(os.path.realpath(copy)) != course_root / top:
+                    raise AutograderError(
+                        f"{copy} is a copy of the course's checks ({top}) in the grader's environment, which the"
+                        f" sandbox shows: uninstall it (the course's own {top}/ is the one used)"
+                    )
+
+
+def _origin(name: str, course_root: Path) -> str | None:
+    """Where module ``name`` is found with the course root first on the path (None: nowhere)."""
     import importlib.util
 
     try:
         with course_on_path(course_root):
             spec = importlib.util.find_spec(name)
     except (ImportError, ValueError):
-        spec = None
-    if spec is None or spec.origin is None or not spec.origin.endswith(".py"):
+        return None
+    return spec.origin if spec is not None else None
+
+
+def module_source(name: str, course_root: Path) -> str:
+    """The source of module ``name``, found with the course root first on the path (as checks modules are)."""
+    origin = _origin(name, course_root)
+    if origin is None or not origin.endswith(".py"):
         raise AutograderError(f"cannot find the warm-up module {name!r} (c.Grader.warm_up)")
-    return Path(spec.origin).read_text()
+    return Path(origin).read_text()
 
 
 def new_zygote(spec: ZygoteSpec) -> Zygote:

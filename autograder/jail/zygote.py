@@ -186,15 +186,30 @@ def _clean_sandbox(sandbox: dict[str, Any]) -> None:
     # and its prefix holders (here, or, in a holder, the zygote's children: it runs no job of its own meanwhile)
     holders = watchdog.SPARED if os.getpid() == 2 else set(watchdog.children(2))
     watchdog.kill_all_but({1, 2, *holders})
-    scratch = Path(sandbox["scratch"])
-    _empty(Path("/tmp"), keep={scratch, *scratch.parents})  # the mount point of the scratch folder stays
+    binds = [Path(sandbox["scratch"]), *map(Path, sandbox.get("binds", []))]
+    _empty(Path("/tmp"), keep=set(binds))  # the mount points under /tmp stay (a checkout or a venv in /tmp)
     _empty(Path(sandbox["job"]))
+    for path in binds:  # the folders above them as bubblewrap made them, whatever a job of the same user did
+        for parent in path.parents:
+            if parent.is_relative_to("/tmp") and parent != Path("/tmp"):
+                with contextlib.suppress(OSError):
+                    parent.chmod(0o755)
+
+
+def binds_intact(sandbox: dict[str, Any]) -> bool:
+    """Whether every folder the sandbox showed at start is still where it was (a job of the grader's own user
+    could move the folders above one that lies in /tmp)."""
+    return all(os.path.isdir(path) for path in sandbox.get("binds", []))
 
 
 def _empty(folder: Path, keep: set[Path] | frozenset[Path] = frozenset()) -> None:
-    """Remove everything in ``folder`` but ``keep``, whatever modes the job left on its folders."""
+    """Remove everything in ``folder`` but the paths in ``keep`` and the folders above them, whatever modes the
+    job left on its folders."""
     for entry in folder.iterdir():
         if entry in keep:
+            continue
+        if any(entry in path.parents for path in keep):
+            _empty(entry, keep)
             continue
         if not entry.is_dir() or entry.is_symlink():
             with contextlib.suppress(OSError):
@@ -434,6 +449,8 @@ def serve() -> None:
             job = RunRequest.from_frame(frame)
             reply = holders.run(job)
             write_frame(stdout, reply if reply is not None else _supervise(job, shell, capture, grader))
+            if sandbox is not None and not binds_intact(sandbox):  # a job hid what the next one imports from:
+                return  # the grader starts a new zygote for the next job
     finally:
         holders.close()
 

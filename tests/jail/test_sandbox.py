@@ -109,8 +109,6 @@ def test_no_network(zygote: Zygote) -> None:
 def test_course_files_are_out_of_reach(zygote: Zygote, tmp_path: Path) -> None:
     course = make_course(tmp_path / "course")
     (course / "gradebook.db").write_text("grades")
-    (course / "solutions").mkdir()
-    (course / "solutions" / "week3.py").write_text("ANSWER = 42")
     (course / "autograded" / "ana").mkdir(parents=True)
     (course / "submitted" / "ben" / "week3").mkdir(parents=True)
     (course / "submitted" / "ben" / "week3" / "task1_fitting.ipynb").write_text("{}")
