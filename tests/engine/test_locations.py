@@ -1,0 +1,94 @@
+"""Grades are right wherever a user puts the checkout and its environment: under /tmp, under /var/tmp, or in a
+folder only its owner can read, with the shared prefix on and off.
+
+Each location gets a copy of the tracked files and a virtual environment inside it (a hard-linked copy of this
+one, with the copy of the package installed into it), as ``git clone`` and ``make install`` there would give.
+The cohort is graded by one worker, so that one zygote runs every job: a zygote that broke its own mounts after
+its first job (a checkout under /tmp graded 17/29, then 0/29) would show here.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from autograder.samples import Variant, build_cohort
+from demo.cohort import SAMPLE_COHORT
+from tests.helpers import ROOT
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("locations")]
+
+REFERENCE = next(v for v in SAMPLE_COHORT if v.student == "ada_reference")
+COHORT = [REFERENCE, next(v for v in SAMPLE_COHORT if v.student == "ben_untouched_stub"),
+          Variant("cal_reference_again", base="reference")]  # fmt: skip
+EXPECTED = {"ada_reference": 29, "ben_untouched_stub": 0, "cal_reference_again": 29}
+
+
+def run(*args: str | Path, cwd: Path) -> str:
+    done = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, f"{args}: {done.stdout[-2000:]}{done.stderr[-3000:]}"
+    return done.stdout
+
+
+def install_checkout(folder: Path) -> Path:
+    """A copy of the tracked files in ``folder`` with its own environment, the package installed from there."""
+    checkout = folder / "checkout"
+    for name in run("git", "ls-files", cwd=ROOT).splitlines():
+        if (ROOT / name).is_file():
+            (checkout / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, checkout / name)
+    venv = checkout / ".venv"
+    try:
+        run("cp", "-al", sys.prefix, venv, cwd=folder)  # hard links: seconds, and no extra space
+    except AssertionError:
+        shutil.copytree(sys.prefix, venv, symlinks=True)
+    python = venv / "bin" / "python"
+    run(python, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "-e", checkout, cwd=checkout)
+    where = run(python, "-c", "import autograder; print(autograder.__file__)", cwd=folder)
+    assert where.startswith(str(checkout)), where
+    return checkout
+
+
+def grade(checkout: Path, share_prefix: bool) -> dict[str, int]:
+    """The auto scores of the cohort, graded from the checkout's own environment."""
+    config = checkout / "nbgrader_config.py"
+    config.write_text(config.read_text() + f"c.Grader.share_prefix = {share_prefix}\n")
+    out = run(checkout / ".venv" / "bin" / "autograder", "grade", "week3", "--force", "--workers", "1", cwd=checkout)
+    scores = {}
+    for line in out.splitlines():
+        if line.split(" ")[0] in EXPECTED:
+            scores[line.split()[0]] = int(line.split()[1].split("/")[0])
+    return scores
+
+
+@pytest.fixture(params=["tmp", "var_tmp", "private_home"])
+def checkout(request: pytest.FixtureRequest) -> Iterator[Path]:
+    if request.param == "private_home":
+        home = Path(tempfile.mkdtemp(prefix="home-"))
+        home.chmod(0o700)  # only its owner may read it, as a home folder often is
+    else:
+        home = Path(tempfile.mkdtemp(prefix="autograder-", dir="/var/tmp" if request.param == "var_tmp" else "/tmp"))
+    try:
+        checkout = install_checkout(home)
+        run(checkout / ".venv" / "bin" / "autograder", "release", "week3", cwd=checkout)
+        build_cohort(COHORT, course_root=checkout, assignment="week3")
+        yield checkout
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+PREFIX_MODES = {"tmp": (False, True), "var_tmp": (False,), "private_home": (True,)}
+"""Both ways under /tmp, where the bug was; one way each elsewhere (the suite's time is counted)."""
+
+
+def test_the_reference_gets_full_marks_and_the_stub_none_wherever_it_is_installed(
+    checkout: Path, request: pytest.FixtureRequest
+) -> None:
+    for share_prefix in PREFIX_MODES[request.node.callspec.params["checkout"]]:
+        assert grade(checkout, share_prefix) == EXPECTED, f"share_prefix = {share_prefix}"
