@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 
-.PHONY: install system-deps demo test lint nbgrader-suite release bench-notebooks bench-grading hub
+.PHONY: install system-deps demo test lint docs nbgrader-suite release bench-notebooks bench-grading hub
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,9 +22,14 @@ system-deps:
 demo: install
 	$(BIN)/python -m demo
 
+# pytest builds the docs too (tests/docs: warnings are errors, links checked offline, every name on a page exists)
 test: install lint
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 	$(MAKE) --no-print-directory nbgrader-suite
+
+# The documentation site, from docs/ into docs/_build/html/ (its reference pages generated from the code first)
+docs: $(STAMP)
+	$(BIN)/python -m sphinx -b html -W --keep-going -q docs docs/_build/html
 
 # nbgrader's own autograde and generate_feedback tests, from the installed package, with our engine configured in
 nbgrader-suite: $(STAMP)
