@@ -66,11 +66,11 @@ def _subclasses(cls: type) -> Iterator[type]:
 
 
 def configurables() -> list[type[Configurable]]:
-    """The package's configurable classes (traitlets ``Configurable`` subclasses), in module then line order."""
+    """The package's configurable classes (traitlets ``Configurable`` subclasses): ``Grader`` first, then by module."""
     for name in package_modules():
         importlib.import_module(name)
     found = {cls for cls in _subclasses(Configurable) if cls.__module__.split(".")[0] == "autograder"}
-    return sorted(found, key=lambda cls: (cls.__module__, cls.__qualname__))
+    return sorted(found, key=lambda cls: (cls.__name__ != "Grader", cls.__module__, cls.__qualname__))
 
 
 def own_options(cls: type[Configurable]) -> dict[str, Any]:

@@ -16,7 +16,7 @@ import build_reference  # noqa: E402
 
 build_reference.write_all()
 
-project = "Week 3 - Neural net foundations: the course and its grader"
+project = "Week 3 - Neural net foundations"
 author = "the course's maintainers"
 extensions = ["myst_parser"]
 source_suffix = {".md": "markdown"}
@@ -26,6 +26,6 @@ myst_heading_anchors = 3
 exclude_patterns = ["_build", "reference/sandbox-modules.md", "reference/statuses.md"]
 html_theme = "alabaster"
 html_static_path = ["_static"]
-html_theme_options = {"description": "An auto-graded nbgrader course", "fixed_sidebar": True}
+html_theme_options = {"description": "An auto-graded nbgrader course and its grader", "fixed_sidebar": True}
 html_sidebars = {"**": ["about.html", "navigation.html", "searchbox.html"]}
 suppress_warnings: list[str] = []

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import re
 import shlex
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
+from types import ModuleType
 
 from tests.helpers import ROOT
 
@@ -38,6 +40,16 @@ def blocks_and_spans(text: str) -> tuple[list[str], list[str]]:
 
 
 @cache
+def build_reference() -> ModuleType:
+    """``docs/build_reference.py``, the script that writes the generated pages (loaded from its file)."""
+    spec = importlib.util.spec_from_file_location("build_reference", ROOT / "docs" / "build_reference.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@cache
 def configurable_classes() -> dict[str, list[type]]:
     """Every traitlets configurable a course's config can name (ours, nbgrader's, nbconvert's, JupyterHub's),
     by class name."""
@@ -45,9 +57,7 @@ def configurable_classes() -> dict[str, list[type]]:
 
     for name in ("nbgrader.apps", "nbgrader.preprocessors", "nbgrader.plugins", "nbconvert", "jupyterhub.auth"):
         importlib.import_module(name)
-    import docs.build_reference as reference
-
-    reference.configurables()
+    build_reference().configurables()
     found: dict[str, list[type]] = {}
     stack = [Configurable]
     while stack:
@@ -104,11 +114,10 @@ def options_of(parser: argparse.ArgumentParser) -> set[str]:
 
 @cache
 def parsers() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser], argparse.ArgumentParser]:
-    import docs.build_reference as reference
     from autograder.cli import build_parser
 
     parser = build_parser()
-    return parser, reference.subcommands(parser), reference.hub_parser()
+    return parser, build_reference().subcommands(parser), build_reference().hub_parser()
 
 
 def _flags(words: list[str]) -> list[str]:

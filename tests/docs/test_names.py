@@ -44,6 +44,15 @@ def test_a_name_that_went_away_is_found() -> None:
     assert command_problem(".venv/bin/python -m hub --keep-home") == "python -m hub has no option --keep-home"
 
 
+def test_the_readme_links_to_files_that_exist() -> None:
+    """The README's relative links (into docs/, the screenshot) point at files of the repository; the site's own
+    links are checked in the built site."""
+    links = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", (ROOT / "README.md").read_text())
+    relative = [link for link in links if "://" not in link]
+    assert len(relative) >= 10
+    assert [link for link in relative if not (ROOT / link).is_file()] == []
+
+
 def test_the_readme_says_nothing_the_docs_do_not() -> None:
     """Every figure of the README (a ratio, a score, a duration) is on a page of the docs too."""
     figure = re.compile(r"\b\d+(?:\.\d+)?x\b|\b\d+/\d+\b|\b\d+(?:\.\d+)? (?:s|ms|MiB|min)\b")
