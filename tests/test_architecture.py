@@ -228,7 +228,6 @@ def test_the_sandbox_imports_exactly_the_declared_modules(tmp_path: Path) -> Non
         nbformat.write(notebook, submitted / f"{stem}.ipynb")
     done = run_cli("grade", "week3", cwd=course.root)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "29/29" in done.stdout, done.stdout
     graded = course.root / "autograded" / "reports_its_modules" / "week3"
     seen = set().union(
         *(modules_reported(nbformat.read(graded / f"{stem}.ipynb", as_version=4)) for stem in GRADED_NOTEBOOKS)
