@@ -185,7 +185,11 @@ def arguments_table(parser: argparse.ArgumentParser) -> list[str]:
 
 
 def usage(parser: argparse.ArgumentParser) -> list[str]:
-    return ["```text", " ".join(parser.format_usage().split()), "```"]
+    import textwrap
+
+    line = " ".join(parser.format_usage().split())
+    wrapped = textwrap.fill(line, 88, subsequent_indent="    ", break_on_hyphens=False, break_long_words=False)
+    return ["```text", wrapped, "```"]
 
 
 def cli_page() -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -13,9 +12,6 @@ from tests.docs.site import build
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     output = tmp_path_factory.mktemp("docs") / "html"
-    started = time.monotonic()
     done = build(output)
     assert done.returncode == 0, f"the docs build failed (warnings are errors):\n{done.stderr[-4000:]}"
-    seconds = time.monotonic() - started
-    assert seconds < 120, f"the docs took {seconds:.0f} s to build"
     return output
