@@ -14,6 +14,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from autograder.errors import AutograderError
+from autograder.jail.protocol import scrub
 
 KEPT_NOTEBOOK_METADATA = ("kernelspec",)
 KEPT_CELL_METADATA = ("nbgrader",)
@@ -23,7 +24,7 @@ def read(path: Path) -> NotebookNode:
     """Read a notebook, turning malformed input into a one-line error."""
     try:
         nb: NotebookNode = nbformat.read(str(path), as_version=4)
-        return nb
+        return scrub(nb)  # type: ignore[no-any-return]
     except FileNotFoundError as exc:
         raise AutograderError(f"{path}: no such notebook") from exc
     except (json.JSONDecodeError, nbformat.reader.NotJSONError, UnicodeDecodeError) as exc:

@@ -78,6 +78,13 @@ def refused(course: Course, assignment: str, student: str, reason: str, seconds:
     return result
 
 
+def unprocessable(exc: Exception) -> str:
+    """The one-line reason for a submission the grader failed on (a bug of the grader's, or input it did not
+    foresee): it is that submission's error, and the run goes on (``-vv`` logs the traceback)."""
+    text = " ".join(str(exc).split())[:200]
+    return f"the grader could not process this submission ({type(exc).__name__}: {text}); run with -vv for details"
+
+
 def grade(
     course: Course,
     assignment: str,
@@ -164,6 +171,13 @@ def grade(
                         if progress is not None:
                             progress.update(result)
                         continue
+                    except Exception as exc:  # a submission the grader cannot take in: its own error, the run goes on
+                        log.debug("%s: not graded", student, exc_info=True)
+                        result = refused(course, assignment, student, unprocessable(exc), time.monotonic() - started)
+                        report(result)
+                        if progress is not None:
+                            progress.update(result)
+                        continue
                     in_flight[runner.submit(job)] = (job, started, time.monotonic() - started)
                 if not in_flight:
                     break
@@ -177,9 +191,20 @@ def grade(
                         log.warning("%s: execution failed: %s", job.student, exc)
                         runs = {name: RunResult.failed(f"worker failed: {exc}") for name in job.notebooks}
                     again = regrades.get(job.student)
-                    with batch.unit():
-                        result = finalize(course, job, runs, time.monotonic() - started, plan=plan, regrade=again,
-                                          prepared=prepared, record=False)  # fmt: skip
+                    try:
+                        with batch.unit():
+                            result = finalize(course, job, runs, time.monotonic() - started, plan=plan,
+                                              regrade=again, prepared=prepared, record=False)  # fmt: skip
+                    except Exception as exc:  # nothing of it stays in the gradebook (its savepoint is rolled back)
+                        log.debug("%s: not graded", job.student, exc_info=True)
+                        result = refused(
+                            course, assignment, job.student, unprocessable(exc), time.monotonic() - started
+                        )
+                        report(result)
+                        if progress is not None:
+                            progress.update(result)
+                        batch.done()
+                        continue
                     batch.defer(partial(write_record, result, course.autograded_dir(assignment, job.student)))
                     batch.defer(partial(report, result))
                     if again is not None:

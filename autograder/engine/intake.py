@@ -35,6 +35,8 @@ from nbconvert.preprocessors import Preprocessor
 from nbformat import ValidationError
 from traitlets import Bool
 
+from autograder.jail.protocol import may_need_scrub, scrub
+
 OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 """Never follow a link, never wait on a FIFO."""
 DIR_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_DIRECTORY | os.O_CLOEXEC
@@ -279,6 +281,8 @@ def read_notebook(name: str, data: bytes, *, max_json_depth: int, max_cells: int
     """
     check_shape(name, data, max_json_depth=max_json_depth, max_cells=max_cells)
     raw = json.loads(data)
+    if may_need_scrub(data):
+        scrub(raw)  # its text as it will be written: no lone surrogate, no NUL
     if not isinstance(raw, dict) or raw.get("nbformat") != 4 or not isinstance(raw.get("cells"), list):
         raise ValueError("not an nbformat 4 notebook")
     nb = nbformat.v4.to_notebook_json(raw, minor=raw.get("nbformat_minor"))  # as nbformat.reads makes it

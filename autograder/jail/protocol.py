@@ -15,6 +15,7 @@ the zygote passes to the child unread and then wipes.
 from __future__ import annotations
 
 import json
+import re
 import struct
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
@@ -236,6 +237,36 @@ def write_frame(stream: IO[bytes], payload: dict[str, Any]) -> None:
     stream.flush()
 
 
+UNWRITABLE = re.compile("[\ud800-\udfff\x00]")
+"""What a notebook's text may hold in memory but no file, database or page can take as it is: code points of
+lone surrogates (``print("\\udc80")``; UTF-8 cannot encode them) and NUL (PostgreSQL's text refuses it)."""
+REPLACEMENT = "\ufffd"
+"""What each of them becomes: the visible replacement character."""
+
+
+def scrub(value: Any) -> Any:
+    """``value`` with every :data:`UNWRITABLE` character of its strings (keys too) replaced by U+FFFD, in place for
+    dicts and lists: whatever bytes a submission produced, the grader can write them anywhere."""
+    if isinstance(value, str):
+        return UNWRITABLE.sub(REPLACEMENT, value)
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            value[index] = scrub(item)
+    elif isinstance(value, dict):
+        for key in list(value):
+            item = scrub(value[key])
+            if isinstance(key, str) and UNWRITABLE.search(key):
+                del value[key]
+                key = scrub(key)
+            value[key] = item
+    return value
+
+
+def may_need_scrub(data: bytes) -> bool:
+    """Whether JSON text ``data`` may hold a lone surrogate or a NUL (only as escapes: JSON's UTF-8 cannot)."""
+    return b"\\u0000" in data or b"\\ud" in data or b"\\uD" in data
+
+
 def read_frame(stream: IO[bytes]) -> dict[str, Any] | None:
     """The next frame, or None at the end of the stream; ValueError for one that is not a sane frame."""
     head = stream.read(HEADER.size)
@@ -250,4 +281,4 @@ def read_frame(stream: IO[bytes]) -> dict[str, Any] | None:
     result = json.loads(data)
     if not isinstance(result, dict):
         raise ValueError("a frame that is not a JSON object")
-    return result
+    return scrub(result) if may_need_scrub(data) else result

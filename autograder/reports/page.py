@@ -33,7 +33,7 @@ from autograder.engine.results import Status
 from autograder.reports.feedback import FeedbackOutcome
 from autograder.reports.model import Cohort, passed
 from autograder.reports.page_template import TEMPLATE
-from autograder.reports.sanitize import CSP_META
+from autograder.reports.sanitize import CSP_META, visible_markup
 from autograder.reports.similarity import SimilarityReport
 
 # Failure messages are grouped after replacing each number with "#" (a run of numbers,
@@ -230,7 +230,7 @@ def render(
 ) -> str:
     """The page; ``similar`` adds the section on similar submissions (its code is already escaped markup),
     ``changes`` the one on scores that changed checks moved (the change log's runs, oldest first)."""
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, finalize=visible_markup)
     env.filters["number"] = number
     env.filters["percent"] = percent
     page = env.from_string(TEMPLATE)

@@ -86,6 +86,21 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
+INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+"""Characters that change what text around them looks like without being seen: control characters (not tab,
+newline, carriage return), the bidirectional marks, embeddings, overrides and isolates (``\u202e`` shows
+``exe.txt`` as ``txt.exe``), and lone surrogates."""
+ANSI_ESCAPE = "\x1b"
+
+
+def visible(text: str, *, keep_ansi: bool = False) -> str:
+    """``text`` with each :data:`INVISIBLE` character replaced by U+FFFD, so that a reader sees that something
+    was there; ``keep_ansi``: escape characters stay (nbconvert turns terminal colours into markup)."""
+    if keep_ansi:
+        return INVISIBLE.sub(lambda m: m[0] if m[0] == ANSI_ESCAPE else "\ufffd", text)
+    return INVISIBLE.sub("\ufffd", text)
+
+
 def _attribute(tag: str, name: str, value: str) -> str | None:
     """Keep a URL attribute only if it is an allowed kind of link or image."""
     if name == "href":
@@ -96,9 +111,10 @@ def _attribute(tag: str, name: str, value: str) -> str | None:
 
 
 def clean_html(text: str) -> str:
-    """``text`` as inert HTML: the allow-list above, MathJax's dangerous commands defused."""
+    """``text`` as inert HTML: the allow-list above, MathJax's dangerous commands defused, invisible characters
+    shown (:func:`visible`)."""
     cleaned = nh3.clean(
-        text,
+        visible(text),
         tags=TAGS,
         clean_content_tags={"script", "style", "template", "textarea", "noscript", "title", "xmp", "iframe"},
         attributes=ATTRIBUTES,
@@ -172,6 +188,11 @@ def svg_as_image(svg: str) -> str:
 def clean_output(output: Any) -> None:
     """Make one output of a code cell inert, in place."""
     output.pop("transient", None)
+    if output.get("output_type") == "stream":
+        output["text"] = visible(_text(output.get("text", "")), keep_ansi=True)
+    elif output.get("output_type") == "error":
+        output["evalue"] = visible(str(output.get("evalue", "")))
+        output["traceback"] = [visible(_text(line), keep_ansi=True) for line in output.get("traceback", [])]
     if output.get("output_type") not in ("display_data", "execute_result"):
         return
     data = output.get("data", {})
@@ -185,6 +206,8 @@ def clean_output(output: Any) -> None:
     for mime in list(data):
         if mime not in KEPT_OUTPUT_TYPES:
             del data[mime]
+    if "text/plain" in data:
+        data["text/plain"] = visible(_text(data["text/plain"]), keep_ansi=True)
     if "text/latex" in data:
         data["text/latex"] = defuse_tex(_text(data["text/latex"]))
     for mime in ("image/png", "image/jpeg"):
@@ -229,10 +252,15 @@ class SanitizeNotebook(Preprocessor):
         return nb, resources
 
 
+def visible_markup(value: Any) -> Any:
+    """Jinja's ``finalize``: every string a template prints is :func:`visible` (markup it builds is left)."""
+    return visible(value) if isinstance(value, str) and not hasattr(value, "__html__") else value
+
+
 def csv_cell(value: object) -> str:
     """A CSV cell that no spreadsheet reads as a formula: text starting with ``= + - @``, a tab or a
-    carriage return gets a leading ``'``; numbers (``-1.5``) stay numbers."""
-    text = "" if value is None else str(value)
+    carriage return gets a leading ``'``; numbers (``-1.5``) stay numbers. Invisible characters show as U+FFFD."""
+    text = "" if value is None else visible(str(value))
     if text.lstrip(" \n").startswith(FORMULA_START) and not NUMBER.fullmatch(text):
         return "'" + text
     return text

@@ -32,6 +32,7 @@ from autograder import notebooks
 from autograder.course import Course
 from autograder.errors import AutograderError
 from autograder.reports.exports import write_rows
+from autograder.reports.sanitize import visible
 
 MIN_TASK_TOKENS = 60
 """A solution cell whose reference answer filters to fewer copydetect tokens (each name, keyword, number or
@@ -248,6 +249,7 @@ def boilerplate_hashes(sources: Iterable[str], settings: Similarity, language: s
 
 def highlighted(text: str, slices: np.ndarray) -> Markup:
     """``text`` escaped, the matched slices in ``<mark>`` (copydetect's helper escapes each part)."""
+    text = visible(text)  # same length: the slices still fit
     if slices.size == 0:
         return escape(text)
     clipped = np.clip(slices[:, np.argsort(slices[0])], 0, len(text)).astype(int)
