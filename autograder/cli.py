@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
+import threading
 import warnings
 from collections import Counter
 from collections.abc import Sequence
@@ -50,6 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     grade.add_argument(
         "--no-sandbox", action="store_true", help="run student code without the bubblewrap sandbox (unsafe)"
+    )
+    grade.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="refuse, instead of waiting, if another grading run holds the course",
     )
     grade.add_argument(
         "--csv",
@@ -126,6 +133,8 @@ def run(args: argparse.Namespace) -> int:
         sandbox=False if args.no_sandbox else None,
         seed=args.seed,
         new_inputs=args.new_inputs,
+        wait=not args.no_wait,
+        on_wait=lambda line: print(f"autograder: {line}", file=sys.stderr, flush=True),
     )
     print_table(results)
     print_summary(results)
@@ -156,6 +165,13 @@ def print_changes(course: Course, assignment: str, again: Sequence[SubmissionRes
     )
 
 
+def _interrupt_once(signum: int, frame: object) -> None:
+    """Ctrl-C: stop the run; further Ctrl-C wait for its clean-up (workers stopped, the batch committed), so that
+    the command ends with one line and leaves nothing running."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -165,6 +181,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # nbgrader's apps log through "traitlets" and warn through SQLAlchemy; -vv shows both.
         logging.getLogger("traitlets").propagate = False
         warnings.filterwarnings("ignore", module=r"nbgrader\..*")
+    handles_signals = threading.current_thread() is threading.main_thread()
+    before = signal.signal(signal.SIGINT, _interrupt_once) if handles_signals else None
     try:
         return run(args)
     except AutograderError as exc:
@@ -173,7 +191,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("autograder: interrupted", file=sys.stderr)
         return 130
+    finally:
+        if handles_signals:
+            signal.signal(signal.SIGINT, before)
 
 
 def entrypoint() -> None:
-    sys.exit(main())
+    code = main()
+    if code == 130:  # the interpreter's own shutdown after an interrupt: no traceback from a second Ctrl-C
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.exit(code)

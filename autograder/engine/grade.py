@@ -21,6 +21,7 @@ from autograder.course import Course
 from autograder.engine import gradebook, regrade, seeds, speedups
 from autograder.engine.batch import Batch
 from autograder.engine.finalize import finalize
+from autograder.engine.lock import course_lock
 from autograder.engine.prepare import Job, Refused, prepare, read_timestamp
 from autograder.engine.progress import Progress
 from autograder.engine.regrade import Regrade
@@ -98,6 +99,8 @@ def grade(
     sandbox: bool | None = None,
     seed: int | None = None,
     new_inputs: bool = False,
+    wait: bool = True,
+    on_wait: Callable[[str], None] | None = None,
 ) -> list[SubmissionResult]:
     """Grade the selected submissions; those graded since last submitted are skipped unless ``force``, or
     unless one of the checks that graded them changed: then only those cells are graded again
@@ -106,7 +109,28 @@ def grade(
     Student code runs in a bubblewrap sandbox unless ``sandbox`` is False (None: ``Grader.sandbox``);
     if the sandbox is wanted but cannot be built here, nothing is graded. The check inputs come from
     ``seed``, else from the assignment's secret (:mod:`autograder.engine.seeds`; ``new_inputs``: a new one).
+    One run grades a course at a time (:mod:`autograder.engine.lock`): another waits (``wait``) or refuses.
     """
+    with course_lock(course, wait=wait, on_wait=on_wait or log.warning):
+        return _grade(course, assignment, students=students, force=force, workers=workers, scheduler=scheduler,
+                      on_result=on_result, show_progress=show_progress, sandbox=sandbox, seed=seed,
+                      new_inputs=new_inputs)  # fmt: skip
+
+
+def _grade(
+    course: Course,
+    assignment: str,
+    *,
+    students: Sequence[str] | None,
+    force: bool,
+    workers: int | None,
+    scheduler: str | None,
+    on_result: Callable[[SubmissionResult], None] | None,
+    show_progress: bool,
+    sandbox: bool | None,
+    seed: int | None,
+    new_inputs: bool,
+) -> list[SubmissionResult]:
     chosen = select_students(course, assignment, students)
     gradebook.require_released(course, assignment)
     grader, limits = settings.load(course.config)
