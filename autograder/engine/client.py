@@ -84,6 +84,13 @@ class Zygote:
         """Why the last run's zygote was killed while the grader waited (empty: it was not)."""
 
     def start(self) -> None:
+        """Start the zygote and wait until it is warm."""
+        self.launch()
+        self.wait_ready()
+
+    def launch(self) -> None:
+        """Start the zygote without waiting for it (:meth:`wait_ready` does): several warm up at once. Call it from
+        a thread that outlives the zygote: bubblewrap's ``--die-with-parent`` follows the thread that started it."""
         env = dict(os.environ, **zygote_env())
         env["PYTHONPATH"] += os.pathsep + os.environ.get("PYTHONPATH", "")
         self.proc = subprocess.Popen(
@@ -93,9 +100,17 @@ class Zygote:
             stderr=subprocess.DEVNULL,
             env=env,
         )
-        assert self.proc.stdin is not None and self.proc.stdout is not None
+        assert self.proc.stdin is not None
         try:
             write_frame(self.proc.stdin, asdict(Setup(list(self.preload), self.warm_up)))
+        except OSError:
+            self.close()
+            raise RuntimeError("the grading process did not start") from None
+
+    def wait_ready(self) -> None:
+        """Wait until the launched zygote says it is warm."""
+        assert self.proc is not None and self.proc.stdout is not None
+        try:
             Ready(**(read_frame(self.proc.stdout) or {}))
         except (OSError, ValueError, TypeError):
             self.close()

@@ -86,6 +86,19 @@ class ZygotePool:
             with self._lock:
                 self._idle.append(zygote)
 
+    def warm(self, count: int) -> None:
+        """Start zygotes, all at once, until the pool holds ``count`` of them."""
+        with self._lock:
+            missing = max(0, count - len(self._all))
+        fresh = [new_zygote(self.spec) for _ in range(missing)]
+        for zygote in fresh:  # from this thread, which outlives them (see Zygote.launch); they warm up together
+            zygote.launch()
+        for zygote in fresh:
+            zygote.wait_ready()
+        with self._lock:
+            self._all += fresh
+            self._idle += fresh
+
     def run_job(self, job: Job, limits: Limits) -> dict[str, RunResult]:
         with self.zygote() as zygote:
             return execute_job(job, limits, zygote)
