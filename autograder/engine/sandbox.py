@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -200,6 +201,7 @@ class ZygoteSpec:
         show the course's answers (:func:`require_private`)."""
         if sandbox is not None:
             require_private(course_root, list(grader.checks.values()))
+            require_readable()
         return cls(sandbox, tuple(grader.preload), module_source(grader.warm_up, course_root) if grader.warm_up else "")
 
 
@@ -227,6 +229,38 @@ def require_private(course_root: Path, checks: list[str]) -> None:
                         f"{copy} is a copy of the course's checks ({top}) in the grader's environment, which the"
                         f" sandbox shows: uninstall it (the course's own {top}/ is the one used)"
                     )
+
+
+def unreadable(folders: list[str]) -> str | None:
+    """The first file or folder, in ``folders`` or one level in, that users other than its owner cannot read (or
+    enter): the sandbox's user would fail to import from it. None if all can. A sample, not a walk: an
+    environment installed under a private umask (077) shows on its first package."""
+    for folder in folders:
+        try:
+            entries = [folder, *(os.path.join(folder, name) for name in os.listdir(folder))]
+        except OSError:
+            continue
+        for path in entries:
+            try:
+                mode = os.stat(path).st_mode
+            except OSError:
+                continue
+            needed = 0o005 if stat.S_ISDIR(mode) else 0o004
+            if mode & needed != needed:
+                return path
+    return None
+
+
+def require_readable() -> None:
+    """Raise, in one line, if grading as root and the sandbox's user could not read the grader's packages."""
+    if os.geteuid() != 0:
+        return  # the jobs run as the grader's own user
+    path = unreadable(bound_paths())
+    if path is not None:
+        raise AutograderError(
+            f"student code runs as another user, who cannot read {path} (installed with a private umask?):"
+            " make the grader's environment readable to all (chmod -R a+rX) or reinstall it with umask 022"
+        )
 
 
 def _origin(name: str, course_root: Path) -> str | None:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder.engine.sandbox import unreadable
 from autograder.samples import Variant, build_cohort
 from demo.cohort import SAMPLE_COHORT
 from tests.helpers import ROOT
@@ -92,3 +93,14 @@ def test_the_reference_gets_full_marks_and_the_stub_none_wherever_it_is_installe
 ) -> None:
     for share_prefix in PREFIX_MODES[request.node.callspec.params["checkout"]]:
         assert grade(checkout, share_prefix) == EXPECTED, f"share_prefix = {share_prefix}"
+
+
+def test_an_environment_the_sandbox_user_cannot_read_is_named(tmp_path: Path) -> None:
+    site = tmp_path / "site-packages"
+    (site / "readable").mkdir(parents=True)
+    (site / "readable" / "__init__.py").write_text("")
+    assert unreadable([str(site)]) is None
+    private = site / "private_package"
+    private.mkdir(mode=0o700)  # as pip leaves it under umask 077
+    private.chmod(0o700)
+    assert unreadable([str(site)]) == str(private)
