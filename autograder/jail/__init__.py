@@ -14,6 +14,7 @@ SANDBOX_MODULES: tuple[str, ...] = (
     "autograder.errors",
     "autograder.jail",
     "autograder.jail.executor",
+    "autograder.jail.monitor",
     "autograder.jail.prefix",
     "autograder.jail.probing",
     "autograder.jail.protocol",

@@ -23,7 +23,6 @@ import functools
 import gc
 import json
 import os
-import select
 import shutil
 import signal
 import struct
@@ -34,8 +33,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from autograder.jail import prefix, relay, timing, watchdog
+from autograder.jail.monitor import FLOODED, PROBING, RESERVE_BYTES, Monitor
 from autograder.jail.protocol import (
-    HEADER,
     SANDBOX_ENV,
     Limits,
     Ready,
@@ -47,18 +46,6 @@ from autograder.jail.protocol import (
     read_frame,
     write_frame,
 )
-
-RESERVE_BYTES = watchdog.RESERVE_BYTES
-WATCH_INTERVAL = 0.2
-FLOODED = -2
-"""Sent on the progress pipe (instead of a cell index) when the notebook's output is first cut."""
-PROBING = -3
-"""Sent on the progress pipe when the probe of the cell last started begins (for :mod:`timing`)."""
-MAX_STARTED = 100_000
-"""Most cell starts kept for the reply (a notebook has at most ``c.Grader.max_cells`` cells)."""
-STEP_GRACE = 5.0
-"""Seconds past the cell timeout that a cell or probe may go without a sign of life before the zygote kills its
-process: the job's own timer may not fire (the job stopped itself with SIGSTOP, or swallowed the interrupt)."""
 
 
 @functools.cache
@@ -256,15 +243,45 @@ def _kill_and_wait(pid: int) -> tuple[int, int]:
     return waited
 
 
-def _timeout_message(limits: Limits, whole: bool, last_cell: int) -> str:
-    """Why a job was stopped for time: the whole notebook's limit, or one step's (a cell or its check)."""
-    if whole:
-        return f"the notebook ran longer than {limits.notebook_timeout:g} s and was stopped"
-    where = f"cell {last_cell + 1}" if last_cell >= 0 else "the notebook's start"
-    return (
-        f"{where} ran longer than {limits.cell_timeout:g} s (c.Execute.timeout) without answering the grader's"
-        " timer and was stopped"
-    )
+def _fork(job: RunRequest, workdir: Path, shell: Any, capture: Any, pipes: _Pipes, skip: int) -> int:
+    """Fork the job's child, which runs the notebook (skipping its first ``skip`` code cells) and exits; its pid.
+
+    Each side closes the ends of ``pipes`` that are the other's."""
+    pid = os.fork()
+    if pid == 0:  # the child
+        for fd in pipes.parent_ends():
+            os.close(fd)
+        code = 0
+        try:
+            _child(job, workdir, shell, capture, pipes.progress[1], pipes.output[1], pipes.references, skip)
+        except BaseException:
+            import traceback
+
+            traceback.print_exc(file=sys.__stderr__)
+            code = 70
+        os._exit(code)
+    for fd in pipes.child_ends():
+        os.close(fd)
+    return pid
+
+
+class _Pipes:
+    """The pipes between the zygote and a job's child, each ``(read end, write end)``: the child's reply, its
+    progress marks, its questions for the grader and the grader's answers."""
+
+    def __init__(self) -> None:
+        self.output, self.progress, self.ask, self.answer = os.pipe(), os.pipe(), os.pipe(), os.pipe()
+
+    @property
+    def references(self) -> tuple[int, int]:
+        """The child's ends of the question and answer pipes."""
+        return self.ask[1], self.answer[0]
+
+    def parent_ends(self) -> tuple[int, ...]:
+        return self.output[0], self.progress[0], self.ask[0], self.answer[1]
+
+    def child_ends(self) -> tuple[int, ...]:
+        return self.output[1], self.progress[1], self.ask[1], self.answer[0]
 
 
 def _supervise(
@@ -272,139 +289,44 @@ def _supervise(
 ) -> dict[str, Any]:
     """Run the job in a fresh child and watch it; its reply. ``shared``: this is a prefix holder, which ran the
     notebook's first code cells already (the child skips them, their outputs are put back here)."""
-    limits = job.limits
     sandbox = _sandbox()
     timeline = timing.Timeline(job.notebook)
-    started = timeline.started
     workdir = Path(sandbox["job"]) if sandbox is not None else Path(job.workdir)
     if sandbox is not None:
         refused = _fill(workdir, Path(job.workdir))
         if refused:
             _clean_sandbox(sandbox)
-            return RunResult(RunStatus.DISK, None, message=refused, seconds=time.monotonic() - started).to_frame(job.id)
-    spaces = _spaces(limits, sandbox, workdir)
-    out_r, out_w = os.pipe()
-    prog_r, prog_w = os.pipe()
-    ask_r, ask_w = os.pipe()
-    answer_r, answer_w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child
-        for fd in (out_r, prog_r, ask_r, answer_w):
-            os.close(fd)
-        code = 0
-        try:
-            _child(job, workdir, shell, capture, prog_w, out_w, (ask_w, answer_r), len(shared.cells) if shared else 0)
-        except BaseException:
-            import traceback
-
-            traceback.print_exc(file=sys.__stderr__)
-            code = 70
-        os._exit(code)
-    for fd in (out_w, prog_w, ask_w, answer_r):
-        os.close(fd)
+            seconds = time.monotonic() - timeline.started
+            return RunResult(RunStatus.DISK, None, message=refused, seconds=seconds).to_frame(job.id)
+    pipes = _Pipes()
+    pid = _fork(job, workdir, shell, capture, pipes, len(shared.cells) if shared else 0)
     askers = {probe.grade_id for probe in job.probes if probe.inputs.get("substitute")}
-    references = relay.Relay(job.id, askers, grader, answer_w)
-    cells_started: list[int] = []
-    chunks: list[bytes] = []
-    received = 0
-    cap = limits.output_bytes * 4 + 10_000_000
-    last_cell = -1
-    flooded = False
-    status, message = RunStatus.OK, ""
-    deadline = started + limits.notebook_timeout
-    step_deadline = started + limits.cell_timeout + STEP_GRACE
-    inherited = watchdog.own_rss()
-    watch_limit = inherited + RESERVE_BYTES + limits.memory_mb * 1024 * 1024
-    open_fds = {out_r, prog_r, ask_r}
-    while open_fds:
-        now = time.monotonic()
-        remaining = min(deadline, step_deadline) - now
-        if remaining <= 0:
-            status, message = RunStatus.TIMEOUT, _timeout_message(limits, now >= deadline, last_cell)
-            break
-        used = [space.used() for space in spaces]
-        full = [space for space, held in zip(spaces, used, strict=True) if space.full(held)]
-        if full:
-            status = RunStatus.DISK
-            space = full[0]
-            message = (
-                f"the notebook filled {space.what} ({space.limit() / 2**20:g} MiB, {space.setting}) and was stopped"
-            )
-            break
-        in_memory = sum(held for space, held in zip(spaces, used, strict=True) if space.mounted)
-        if watchdog.jobs_rss(pid, inherited) + in_memory > watch_limit:
-            status = RunStatus.MEMORY
-            message = f"the notebook used more than {limits.memory_mb} MiB of memory"
-            message += (
-                " (its files in /tmp and its folder included) and was stopped" if in_memory else " and was stopped"
-            )
-            break
-        ready, _, _ = select.select(list(open_fds), [], [], min(remaining, WATCH_INTERVAL))
-        if ready:  # a sign of life: the child started a cell or a probe, asked, or is sending its reply
-            step_deadline = time.monotonic() + limits.cell_timeout + STEP_GRACE
-        for fd in ready:
-            data = os.read(fd, 1 << 20)
-            if not data:
-                open_fds.discard(fd)
-            elif fd == prog_r:
-                for (value,) in struct.iter_unpack(">i", data[: len(data) // 4 * 4]):
-                    flooded = flooded or value == FLOODED
-                    last_cell = value if value >= 0 else last_cell
-                    if value >= 0:
-                        timeline.cell(value)
-                    elif value == PROBING:
-                        timeline.probe()
-                    if value >= 0 and len(cells_started) < MAX_STARTED:
-                        cells_started.append(value)
-            elif fd == ask_r:
-                problem = references.feed(data)
-                if problem:
-                    status, message = RunStatus.CRASHED, f"{problem} and was stopped"
-                    open_fds.clear()
-                    break
-            else:
-                chunks.append(data)
-                received += len(data)
-                if received > cap:
-                    status, message = (
-                        RunStatus.OUTPUT_LIMIT,
-                        "the notebook produced more output than the grader accepts",
-                    )
-                    open_fds.clear()
-                    break
+    references = relay.Relay(job.id, askers, grader, pipes.answer[1])
+    spaces = _spaces(job.limits, sandbox, workdir)
+    watch = Monitor(job.limits, pid, timeline, spaces, references, (pipes.output[0], pipes.progress[0], pipes.ask[0]))
+    watch.watch()
     _, wait_status = _kill_and_wait(pid)
-    for fd in (out_r, prog_r, ask_r, answer_w):
+    for fd in pipes.parent_ends():
         os.close(fd)
     if sandbox is not None:
         _clean_sandbox(sandbox)
-    if flooded and status is not RunStatus.OK:
-        message += "; it had printed too much output (the rest was dropped)"
-    seconds = time.monotonic() - started
-    notebook = None
-    if status is RunStatus.OK:
-        blob = b"".join(chunks)
-        if len(blob) >= HEADER.size and HEADER.unpack(blob[: HEADER.size])[0] == len(blob) - HEADER.size:
-            notebook = json.loads(blob[HEADER.size :])
-        else:
-            status = RunStatus.CRASHED
-            if os.WIFSIGNALED(wait_status) and os.WTERMSIG(wait_status) == signal.SIGXCPU:
-                status = RunStatus.TIMEOUT
-                message = f"the notebook used more than {limits.cpu_seconds:g} s of CPU time and was stopped"
-            elif os.WIFSIGNALED(wait_status):
-                message = f"the notebook's process was killed by signal {os.WTERMSIG(wait_status)}"
-            else:
-                message = f"the notebook's process exited early (status {os.WEXITSTATUS(wait_status)})"
-    stages = timeline.close()
-    payload = RunResult(status, None, message, seconds, last_cell, started=cells_started, stages=stages).to_frame(
-        job.id
-    )
-    if notebook is not None:
-        payload["notebook"] = notebook["notebook"]
+    result, reply = watch.outcome(wait_status)
+    return _payload(job.id, result, reply, shared)
+
+
+def _payload(
+    job_id: str, result: RunResult, reply: dict[str, Any] | None, shared: prefix.Shared | None
+) -> dict[str, Any]:
+    """The frame that answers the job: ``result``, with the child's ``reply`` (the executed notebook, with the
+    outputs of the cells a prefix holder ran put back, and the probes' observations) if it sent one."""
+    payload = result.to_frame(job_id)
+    if reply is not None:
+        payload["notebook"] = reply["notebook"]
         if shared is not None and isinstance(payload["notebook"], dict):
             shared.fill(payload["notebook"])
             payload["started"] = [*shared.cells, *payload["started"]]
-        payload["observations"] = notebook.get("observations")
-        if notebook.get("truncated"):
+        payload["observations"] = reply.get("observations")
+        if reply.get("truncated"):
             payload["message"] = "output was truncated"
     return payload
 

@@ -14,8 +14,8 @@ import pytest
 
 from autograder.engine.client import POLL_SECONDS, Zygote
 from autograder.engine.sandbox import dispose, new_zygote
+from autograder.jail.monitor import STEP_GRACE
 from autograder.jail.protocol import Limits, RunStatus
-from autograder.jail.zygote import STEP_GRACE
 from tests.helpers import zygote_spec
 from tests.jail.test_sandbox import needs_sandbox, notebook, run
 
