@@ -140,7 +140,8 @@ time.sleep(5)
 
 STOP_GRACE = 5.0 + 8.0
 """What a stopped job's notebooks may take beyond the cell timeout: the zygote's grace
-(``autograder.jail.monitor.STEP_GRACE``), the other notebook's run and slack for a busy machine. The attack run's cell timeout is 10 s, its notebook timeout 30 s."""
+(``autograder.jail.monitor.STEP_GRACE``), the other notebook's run and slack for a busy machine. The attack run's
+cell timeout is 10 s, its notebook timeout 30 s."""
 
 
 def after_task2(attack: str) -> dict[str, dict[str, str]]:
