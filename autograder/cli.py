@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report = commands.add_parser("report", help="write feedback pages, grade exports and the cohort report")
     report.add_argument("assignment")
+    from autograder.feedback.cli import add_parser as add_feedback
+
+    add_feedback(commands)
     return parser
 
 
@@ -103,6 +106,10 @@ def run(args: argparse.Namespace) -> int:
     from autograder.course import Course
 
     course = Course.load(args.course)
+    if args.command == "feedback":
+        from autograder.feedback.cli import run as run_feedback
+
+        return run_feedback(course, args)
     if args.command == "release":
         from autograder.engine.release import generate_release
 

@@ -22,8 +22,8 @@ from autograder.jail.protocol import ZYGOTE_MODULE
 from tests.helpers import ROOT
 
 PACKAGE = ROOT / "autograder"
-SUBPACKAGES = ("jail", "engine", "checks", "reports", "plugins")
-LAYERS = ("jail", "base", "checks", "engine", "plugins", "reports", "cli")
+SUBPACKAGES = ("jail", "engine", "checks", "reports", "plugins", "feedback")
+LAYERS = ("jail", "base", "checks", "engine", "plugins", "reports", "feedback", "cli")
 """Who may import whom: a module imports only its own layer and those before it (the order of the package's
 table in the documentation's "How grading works" page).
 ``base`` is the package's small shared modules (course, settings, errors, notebooks, samples)."""
