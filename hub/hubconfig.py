@@ -5,6 +5,8 @@
   documented set-up of nbgrader's exchange ("One class, one grader"), with the exchange's Unix permissions
   as the only wall between students. Only the course's accounts may log in.
 - Every server runs the hub's environment (``hub/environment.py``) with its role's Jupyter settings.
+- The feedback service (``autograder feedback serve``) is a managed service run as the instructor; its status
+  page needs the hub's login, and only the instructor has the scope to see every student's attempts.
 - The proxy is configurable-http-proxy (``hub/proxy.py``); the hub, the proxy's API and every server listen
   on 127.0.0.1 only.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from autograder.feedback.status import READ_ALL
 from hub.deploy import COURSE_ID, Deployment
 
 TEMPLATE = '''\
@@ -57,10 +60,32 @@ def role_environment(spawner):
 
 
 c.Spawner.pre_spawn_hook = role_environment
+
+# Feedback during the lab (docs/feedback.md): a managed service, started (and restarted) by the hub as the
+# instructor, grading every submission of the exchange on arrival; its status page behind the hub's login.
+c.JupyterHub.services = [
+    {{
+        "name": "feedback",
+        "url": "http://127.0.0.1:{feedback_port}",
+        "command": ["{bin}/autograder", "--course", "{course}", "feedback", "serve", "--exchange", "{exchange}"],
+        "user": "{instructor}",
+        "cwd": "{course}",
+        "environment": {{"PATH": "{bin}:/usr/local/bin:/usr/bin:/bin", "JUPYTER_PATH": "{jupyter_path}"}},
+        "oauth_client_allowed_scopes": ["{read_all}"],
+        "oauth_no_confirm": True,  # the course's own page: no "authorize access" step
+    }}
+]
+c.JupyterHub.custom_scopes = {{"{read_all}": {{"description": "See every student's on-submit feedback and the queue"}}}}
+c.JupyterHub.load_roles = [
+    {{"name": "user", "scopes": ["self", "access:services!service=feedback"]}},
+    {{"name": "feedback-readers", "users": [{instructor!r}], "scopes": ["{read_all}"]}},
+]
 '''
 
 
-def write(deployment: Deployment, *, port: int, hub_port: int, proxy_api_port: int, proxy: Path) -> Path:
+def write(
+    deployment: Deployment, *, port: int, hub_port: int, proxy_api_port: int, proxy: Path, feedback_port: int
+) -> Path:
     """Write ``jupyterhub_config.py`` into the hub's folder (root only: it names the ports and the secret)."""
     env = deployment.env
     instructor = deployment.instructor
@@ -79,6 +104,11 @@ def write(deployment: Deployment, *, port: int, hub_port: int, proxy_api_port: i
         jupyter_path=env.jupyter_path(),
         instructor_config=deployment.jupyter_config_path(instructor),
         student_config=deployment.jupyter_config_path(student) if student else "",
+        feedback_port=feedback_port,
+        course=deployment.course,
+        exchange=deployment.exchange,
+        instructor=instructor.name,
+        read_all=READ_ALL,
     )
     path = deployment.root / "jupyterhub_config.py"
     path.write_text(text)

@@ -60,7 +60,14 @@ def start(deployment: Deployment, port: int | None = None) -> Hub:
     """Start JupyterHub for ``deployment`` on 127.0.0.1 (``port``, or a free one) and wait until it answers."""
     command = proxy.ensure()
     port = port or free_port()
-    config = hubconfig.write(deployment, port=port, hub_port=free_port(), proxy_api_port=free_port(), proxy=command)
+    config = hubconfig.write(
+        deployment,
+        port=port,
+        hub_port=free_port(),
+        proxy_api_port=free_port(),
+        proxy=command,
+        feedback_port=free_port(),
+    )
     log_path = deployment.root / "jupyterhub.log"
     env = dict(os.environ, PATH=f"{Path(command).parent}:{Path(sys.executable).parent}:{os.environ.get('PATH', '')}")
     with log_path.open("wb") as log:

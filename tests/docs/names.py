@@ -120,6 +120,14 @@ def parsers() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     return parser, build_reference().subcommands(parser), build_reference().hub_parser()
 
 
+def nested(parser: argparse.ArgumentParser, words: list[str]) -> argparse.ArgumentParser:
+    """The subcommand's own parser when ``words`` start with one (``autograder feedback serve``)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and words and words[0] in action.choices:
+            return nested(action.choices[words[0]], words[1:])
+    return parser
+
+
 def _flags(words: list[str]) -> list[str]:
     return [word.split("=")[0] for word in words if word.startswith("-")]
 
@@ -150,7 +158,9 @@ def command_problem(line: str) -> str | None:
             return None
         if rest[0] not in commands:
             return f"no command autograder {rest[0]}"
-        unknown = [f for f in _flags(rest[1:]) if f not in options_of(commands[rest[0]]) | global_flags]
+        unknown = [
+            f for f in _flags(rest[1:]) if f not in options_of(nested(commands[rest[0]], rest[1:])) | global_flags
+        ]
         return f"autograder {rest[0]} has no option {unknown[0]}" if unknown else None
     if program.startswith("python") and words[1:3] == ["-m", "hub"]:
         unknown = [f for f in _flags(words[3:]) if f not in options_of(parsers()[2])]

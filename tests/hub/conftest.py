@@ -21,7 +21,7 @@ from hub.deploy import Deployment
 from tests.servers import family, kill_left
 
 INSTRUCTOR = "hubteacher"
-STUDENTS = ("hubana", "hubben", "hubcai", "hubdan")
+STUDENTS = ("hubana", "hubben", "hubcai", "hubdan", "hubeve", "hubfay")
 """Names of their own, so that the tests never reset the accounts of a hub someone runs with ``make hub``."""
 
 
