@@ -13,6 +13,8 @@ from __future__ import annotations
 import copy
 import shutil
 import time
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import nbformat
@@ -23,7 +25,8 @@ from autograder.course import Course
 from autograder.engine import gradebook
 from autograder.engine.prepare import Job, one_line, resources, run_preprocessors
 from autograder.engine.regrade import Regrade
-from autograder.engine.results import BY_GRADER, FINALIZE, PREPARE, Status, SubmissionResult, write_record
+from autograder.engine.results import BY_GRADER, FINALIZE, PREPARE, SubmissionResult, write_record
+from autograder.engine.status import RUN_CAUSES, Cause, decide
 from autograder.errors import AutograderError
 from autograder.jail.protocol import RunResult, RunStatus
 from autograder.settings import Grader
@@ -82,27 +85,27 @@ def judge_run(plan: verdicts.Plan, name: str, run: RunResult) -> dict[str, Any]:
     return plan.judge(name, run.observations if run.status is RunStatus.OK else None)
 
 
-def _diagnose(name: str, nb: Any, expected: set[str], limits_note: str) -> tuple[list[str], Status | None]:
+def _diagnose(name: str, nb: Any, expected: set[str], limits_note: str) -> tuple[list[str], set[Cause]]:
     """Faults visible in an executed notebook: cells that hit a limit, test cells that are gone."""
     notes: list[str] = []
-    status: Status | None = None
+    causes: set[Cause] = set()
     present = {c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells}
     gone = sorted(expected - present)
     if gone:
         notes.append(f"{name}: graded cells deleted from the notebook ({', '.join(gone)}) score 0")
-        status = Status.ERROR
+        causes.add(Cause.CELLS_DELETED)
     for index, cell in enumerate(nb.cells):
         for output in cell.get("outputs", []):
             ename = output.get("ename") if output.get("output_type") == "error" else None
             if ename == "MemoryError":
                 notes.append(f"{name}: cell {index} ran out of memory ({limits_note})")
-                status = status or Status.ERROR
+                causes.add(Cause.CELL_OUT_OF_MEMORY)
             elif ename in ("CellTimeout", "KeyboardInterrupt"):
                 notes.append(f"{name}: cell {index} ran too long and was interrupted")
-                status = Status.TIMEOUT
+                causes.add(Cause.CELL_INTERRUPTED)
             elif output.get("output_type") == "stream" and "output truncated by the grader" in output.get("text", ""):
                 notes.append(f"{name}: cell {index} printed too much; the rest of its output was dropped")
-    return notes, status
+    return notes, causes
 
 
 def _zero_missing(course: Course, assignment: str, student: str, name: str) -> None:
@@ -112,6 +115,118 @@ def _zero_missing(course: Course, assignment: str, student: str, name: str) -> N
             grade.auto_score = 0
             grade.needs_manual_grade = False
         gb.db.commit()
+
+
+@dataclass
+class _Scoring:
+    """Scoring one submission's notebooks into the gradebook, and what it found on the way."""
+
+    course: Course
+    job: Job
+    plan: verdicts.Plan | None
+    limits_note: str
+    messages: list[str] = field(default_factory=list)
+    causes: set[Cause] = field(default_factory=set)
+    """For the submission's status (:func:`autograder.engine.status.decide`)."""
+    suspect: list[str] = field(default_factory=list)
+    """``notebook/grade_id`` of each check the notebook's own test passed where the grader's check failed."""
+    scored: dict[str, Any] = field(default_factory=dict)
+    verdicts_of: dict[tuple[str, str], verdicts.Verdict] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.score = Grader(config=self.course.config).score_preprocessors
+
+    def start(self) -> Path:
+        """An empty ``autograded/`` folder for the submission; what the intake found noted, its missing notebooks
+        scored 0."""
+        job = self.job
+        out_dir = self.course.autograded_dir(job.assignment, job.student)
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        out_dir.mkdir(parents=True)
+        self.messages += [*job.problems.values(), *job.refused, *job.notes]
+        if job.problems or job.refused:
+            self.causes.add(Cause.NOT_TAKEN)
+        for name in job.problems:
+            _zero_missing(self.course, job.assignment, job.student, name)
+        return out_dir
+
+    def executed(self, name: str, run: RunResult) -> Any:
+        """The notebook as its run left it (as sent, for a notebook skipped), its faults noted."""
+        sanitized = self.job.notebooks[name]
+        if name in self.job.skip:
+            nb = nbformat.from_dict(sanitized)
+        else:
+            nb, failure = executed_notebook(name, sanitized, run)
+            if failure:
+                self.messages.append(failure)
+                self.causes.add(RUN_CAUSES[run.status])
+        notes, causes = _diagnose(name, nb, self.job.graded_cells.get(name, set()), self.limits_note)
+        self.messages += notes
+        self.causes |= causes
+        return nb
+
+    def notebook(self, name: str, run: RunResult) -> Any:
+        """Score one notebook (by the grader's verdicts on its run, with a plan); the notebook as scored. One that
+        cannot be scored scores 0, every code cell showing why."""
+        course, job = self.course, self.job
+        nb = self.executed(name, run)
+        info = resources(course, job.assignment, job.student, name)
+        if self.plan is not None and name not in job.skip:
+            info["verdicts"] = judge_run(self.plan, name, run)
+        try:
+            with gradebook.attempt(course):  # a failure part-way leaves none of its writes for the retry
+                nb = run_preprocessors(self.score, nb, info, course.config)
+        except Exception as exc:  # whatever the notebook held, scoring it must not stop the run
+            reason = f"{name}: could not be scored ({one_line(exc)})"
+            self.messages.append(reason)
+            self.causes.add(Cause.NOT_SCORED)
+            info = resources(course, job.assignment, job.student, name)
+            nb = run_preprocessors(self.score, not_run(job.notebooks[name], reason), info, course.config)
+        judged = info.get("verdicts", {})
+        self.verdicts_of.update({(name, gid): v for gid, v in judged.items()})
+        self.suspect += [f"{name}/{gid}" for gid, v in judged.items() if v.suspect]
+        self.scored[name] = nb
+        return nb
+
+    def result(self, regrade: Regrade | None) -> SubmissionResult:
+        """The submission's result as the gradebook now holds it, with each check's fingerprint and the cells a
+        ``regrade`` did not score again carried over; its status and message from what was found."""
+        course, job, plan = self.course, self.job, self.plan
+        if regrade is not None:
+            regrade.restore(course)
+        result = gradebook.read_submission(course, job.assignment, job.student, self.scored, self.verdicts_of)
+        if result is None:
+            raise AutograderError(f"{job.student}: the gradebook lost the submission while grading")
+        for check in result.checks:
+            if plan is not None and check.judged_by == BY_GRADER:
+                check.fingerprint = plan.fingerprint(check.notebook, check.grade_id)
+        if regrade is not None:
+            regrade.carry_over(result)
+        messages = self.messages
+        if self.suspect:
+            self.causes.add(Cause.TAMPERED)
+            messages = [
+                "the grader's own checks failed where the notebook's tests passed, so the code may have tampered "
+                f"with the tests: {', '.join(self.suspect)}",
+                *messages,
+            ]
+        if result.needs_manual:
+            self.causes.add(Cause.MANUAL_PENDING)
+        result.status = decide(self.causes)
+        result.seed = plan.seed if plan is not None else None
+        result.message = "; ".join(messages)
+        return result
+
+
+def _stages(runs: dict[str, RunResult], prepared: float, began: float) -> dict[str, float]:
+    """Seconds per stage: taking the submission in, the runs' own stages summed, then this finalize."""
+    stages = {PREPARE: round(prepared, 4)}
+    for run in runs.values():
+        for stage, spent in run.stages.items():
+            stages[stage] = round(stages.get(stage, 0.0) + spent, 4)
+    stages[FINALIZE] = round(time.monotonic() - began, 4)
+    return stages
 
 
 def finalize(
@@ -131,86 +246,24 @@ def finalize(
     probes observed; a notebook whose tests passed where those verdicts failed
     makes the submission ``suspect``. Each checked cell records its check's fingerprint; a ``regrade`` (some
     checks changed since the last grading) then puts every other cell back as that grading left it.
+    The submission's status is :func:`autograder.engine.status.decide`'s, from everything found on the way.
     The record keeps the seconds of each stage: ``prepared`` (spent taking the submission in), the runs'
     (:mod:`autograder.jail.timing`) and this one's. Without ``record``, the caller writes the record (when
     the gradebook transaction holding these scores is committed).
     """
     began = time.monotonic()
-    score = Grader(config=course.config).score_preprocessors
-    out_dir = course.autograded_dir(job.assignment, job.student)
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
-    out_dir.mkdir(parents=True)
-    messages = list(job.problems.values()) + job.refused
-    status = Status.ERROR if job.problems or job.refused else Status.GRADED
-    messages += job.notes
-    suspect: list[str] = []
-    scored: dict[str, Any] = {}
-    verdicts_of: dict[tuple[str, str], verdicts.Verdict] = {}
-    for name in job.problems:
-        _zero_missing(course, job.assignment, job.student, name)
-    for name, sanitized in job.notebooks.items():
-        run = runs.get(name) or RunResult.failed("not executed")
-        if name in job.skip:
-            nb = nbformat.from_dict(sanitized)
-        else:
-            nb, failure = executed_notebook(name, sanitized, run)
-            if failure:
-                messages.append(failure)
-                status = {RunStatus.TIMEOUT: Status.TIMEOUT, RunStatus.DISK: Status.DISK}.get(run.status, Status.ERROR)
-        notes, noted = _diagnose(name, nb, job.graded_cells.get(name, set()), limits_note)
-        messages += notes
-        if noted is not None and status is Status.GRADED:
-            status = noted
-        info = resources(course, job.assignment, job.student, name)
-        if plan is not None and name not in job.skip:
-            info["verdicts"] = judge_run(plan, name, run)
-        try:
-            with gradebook.attempt(course):  # a failure part-way leaves none of its writes for the retry
-                nb = run_preprocessors(score, nb, info, course.config)
-        except Exception as exc:  # whatever the notebook held, scoring it must not stop the run
-            reason = f"{name}: could not be scored ({one_line(exc)})"
-            messages.append(reason)
-            status = Status.ERROR
-            info = resources(course, job.assignment, job.student, name)
-            nb = run_preprocessors(score, not_run(sanitized, reason), info, course.config)
-        judged = info.get("verdicts", {})
-        verdicts_of.update({(name, gid): v for gid, v in judged.items()})
-        suspect += [f"{name}/{gid}" for gid, v in judged.items() if v.suspect]
+    scoring = _Scoring(course, job, plan, limits_note)
+    out_dir = scoring.start()
+    for name in job.notebooks:
+        nb = scoring.notebook(name, runs.get(name) or RunResult.failed("not executed"))
         notebooks.write(nb, out_dir / f"{name}.ipynb")
-        scored[name] = nb
     for relative, content in job.files.items():
         target = out_dir / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(content)
-    if regrade is not None:
-        regrade.restore(course)
-    result = gradebook.read_submission(course, job.assignment, job.student, scored, verdicts_of)
-    if result is None:
-        raise AutograderError(f"{job.student}: the gradebook lost the submission while grading")
-    for check in result.checks:
-        if plan is not None and check.judged_by == BY_GRADER:
-            check.fingerprint = plan.fingerprint(check.notebook, check.grade_id)
-    if regrade is not None:
-        regrade.carry_over(result)
-    if suspect:
-        messages.insert(
-            0,
-            "the grader's own checks failed where the notebook's tests passed, so the code may have tampered "
-            f"with the tests: {', '.join(suspect)}",
-        )
-        if status is Status.GRADED:
-            status = Status.SUSPECT
-    if status is not Status.GRADED:
-        result.status = status
-    result.seed = plan.seed if plan is not None else None
-    result.message = "; ".join(messages)
+    result = scoring.result(regrade)
     result.seconds = seconds
-    result.stages = {PREPARE: round(prepared, 4)}
-    for run in runs.values():
-        for stage, spent in run.stages.items():
-            result.stages[stage] = round(result.stages.get(stage, 0.0) + spent, 4)
-    result.stages[FINALIZE] = round(time.monotonic() - began, 4)
+    result.stages = _stages(runs, prepared, began)
     if record:
         write_record(result, out_dir)
     return result

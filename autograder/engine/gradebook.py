@@ -15,7 +15,8 @@ from autograder import notebooks
 from autograder.checks.messages import GRADER_CHECK
 from autograder.course import Course
 from autograder.engine import batch
-from autograder.engine.results import BY_GRADER, BY_HAND, BY_NOTEBOOK, CheckResult, Status, SubmissionResult
+from autograder.engine.results import BY_GRADER, BY_HAND, BY_NOTEBOOK, CheckResult, SubmissionResult
+from autograder.engine.status import graded
 from autograder.errors import AutograderError
 
 
@@ -140,7 +141,7 @@ def read_submission(
         return SubmissionResult(
             student=student,
             assignment=assignment,
-            status=Status.NEEDS_MANUAL if submission.needs_manual_grade else Status.GRADED,
+            status=graded(bool(submission.needs_manual_grade)),
             auto_score=float(submission.code_score),
             max_auto_score=float(submission.max_code_score),
             score=final_score(submission),

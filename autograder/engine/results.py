@@ -12,7 +12,7 @@ from pathlib import Path
 
 
 class Status(StrEnum):
-    """What happened to one submission."""
+    """What happened to one submission (which one a graded submission gets: :mod:`autograder.engine.status`)."""
 
     GRADED = "graded"
     NEEDS_MANUAL = "needs manual grading"

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from autograder.course import Course
 from autograder.engine.prepare import Refused, read_timestamp
 from autograder.engine.results import Status, SubmissionResult, read_record, write_record
+from autograder.engine.status import Cause, decide
 from autograder.errors import AutograderError
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ def up_to_date_record(course: Course, assignment: str, student: str) -> Submissi
 def refused(course: Course, assignment: str, student: str, reason: str, seconds: float) -> SubmissionResult:
     """The result of a submission :func:`prepare` refused; its record says why (the gradebook is untouched)."""
     log.warning("%s: not graded: %s", student, reason)
-    result = SubmissionResult(student=student, assignment=assignment, status=Status.ERROR, message=reason)
+    result = SubmissionResult(student=student, assignment=assignment, status=decide([Cause.REFUSED]), message=reason)
     result.seconds = seconds
     write_record(result, course.autograded_dir(assignment, student))
     return result

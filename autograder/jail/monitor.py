@@ -173,6 +173,7 @@ class Monitor:
         status, message = self.status, self.message
         if self.flooded and status is not RunStatus.OK:
             message += "; it had printed too much output (the rest was dropped)"
+        stages = self.timeline.close()  # before the seconds: the stages never add up to more than the run
         seconds = time.monotonic() - self.timeline.started
         reply = None
         if status is RunStatus.OK:
@@ -181,6 +182,5 @@ class Monitor:
                 reply = json.loads(blob[HEADER.size :])
             else:
                 status, message = ended_early(self.limits, wait_status)
-        stages = self.timeline.close()
         result = RunResult(status, None, message, seconds, self.last_cell, started=self.cells_started, stages=stages)
         return result, reply

@@ -34,7 +34,8 @@ from typing import Any
 from nbconvert.exporters import NotebookExporter
 
 from autograder.engine.intake import take
-from autograder.engine.results import Status, SubmissionResult, write_record
+from autograder.engine.results import SubmissionResult, write_record
+from autograder.engine.status import Cause, decide
 
 
 def refusals(folder: Path) -> list[str]:
@@ -67,4 +68,4 @@ class IntakeFirst(NotebookExporter):
             reason = "; ".join(problems)
             self.log.error("%s/%s is not graded: %s", student, assignment, reason)
             dest = Path(converter._format_dest(assignment, student))
-            write_record(SubmissionResult(student, assignment, Status.ERROR, message=reason), dest)
+            write_record(SubmissionResult(student, assignment, decide([Cause.REFUSED]), message=reason), dest)

@@ -24,6 +24,7 @@ from autograder import notebooks
 from autograder.course import Course
 from autograder.engine.gradebook import final_score, open_gradebook
 from autograder.engine.results import RECORD_NAME, Status
+from autograder.engine.status import graded
 from autograder.errors import AutograderError
 
 log = logging.getLogger(__name__)
@@ -204,7 +205,7 @@ def gradebook_submission(gb: Gradebook, assignment: str, student: str) -> Submis
     person = sub.student
     return Submission(
         student=student,
-        status=Status.NEEDS_MANUAL.value if sub.needs_manual_grade else Status.GRADED.value,
+        status=graded(bool(sub.needs_manual_grade)).value,
         in_gradebook=True,
         score=final_score(sub),
         raw_score=float(sub.score),
