@@ -1,7 +1,8 @@
 """Grading attempts on a warm engine, in the service's private copy of the course, and releasing the feedback.
 
 The copy (``STATE/course``) has the course's config, ``source/``, ``solutions/`` and a release generated from
-them, but a gradebook and ``submitted/`` of its own: grading on submit never writes the course's gradebook, and
+them, but a gradebook and ``submitted/`` of its own (kept from one start to the next while what it is made
+from is unchanged: :func:`fingerprint`): grading on submit never writes the course's gradebook, and
 ``autograder grade`` after collect never sees these runs. Its check inputs come from a secret of its own
 (``STATE/onsubmit.secret``), not the assignment's (:mod:`autograder.engine.seeds`), so no number of attempts maps
 the final grading's inputs. Feedback pages are released with nbgrader's ``ExchangeReleaseFeedback``, one per
@@ -11,6 +12,7 @@ student's ``nbgrader fetch_feedback`` and the Assignments tab find them under th
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import logging
 import os
@@ -34,17 +36,47 @@ log = logging.getLogger(__name__)
 COPIED = ("source", "solutions")
 
 
-def private_copy(course: Course, folder: Path, assignments: Sequence[str]) -> Course:
-    """The course copied into ``folder`` (config, source, solutions; a release generated in it, and so a
-    gradebook of its own), made afresh at each start so that it follows the course's current checks."""
-    from autograder.engine.release import generate_release
+FINGERPRINT = ".fingerprint"
+"""The copy's file that names what it was made from (:func:`fingerprint`), written once the copy is complete."""
+SERVICE_ONLY = ("c.Exchange.", "c.FeedbackService.")
+"""Settings that never change the release or the grading (where the exchange is, the service's own limits)."""
 
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
-    for name in COPIED:
-        if (course.root / name).is_dir():
-            shutil.copytree(course.root / name, folder / name, ignore=shutil.ignore_patterns("__pycache__"))
+
+def release_config(text: str) -> str:
+    """The course's config without the settings of :data:`SERVICE_ONLY` (the text itself if it does not parse)."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return text
+    tree.body = [
+        node for node in tree.body
+        if not (isinstance(node, ast.Assign) and ast.unparse(node.targets[0]).startswith(SERVICE_ONLY))
+    ]  # fmt: skip
+    return ast.unparse(tree)
+
+
+def fingerprint(course: Course, assignments: Sequence[str]) -> str:
+    """What the private copy is made from: the course's config (but for :data:`SERVICE_ONLY`), every file of
+    ``source/`` and ``solutions/``, the assignments, and the code that generates a release (this package and
+    nbgrader). Equal fingerprints: the copy made last time is the copy that would be made now."""
+    import nbgrader
+
+    import autograder
+
+    digest = hashlib.sha256(b"private copy 1\0")
+    digest.update("\0".join(assignments).encode() + b"\0" + nbgrader.__version__.encode() + b"\0")
+    digest.update(release_config((course.root / CONFIG_FILE).read_text(encoding="utf-8")).encode())
+    trees = [(name, course.root / name) for name in COPIED] + [("code", Path(autograder.__file__).parent)]
+    for label, top in trees:
+        for path in sorted(top.rglob("*")) if top.is_dir() else []:
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(f"\0{label}/{path.relative_to(top)}\0{path.stat().st_size}\0".encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def write_config(course: Course, folder: Path) -> None:
+    """The copy's ``nbgrader_config.py``: the course's, with the copy's own root and gradebook."""
     config = (course.root / CONFIG_FILE).read_text(encoding="utf-8")
     config += (
         "\n# The feedback service's private copy (autograder/feedback/worker.py): its own root and gradebook\n"
@@ -52,9 +84,32 @@ def private_copy(course: Course, folder: Path, assignments: Sequence[str]) -> Co
         f"c.CourseDirectory.db_url = {'sqlite:///' + str(folder / 'gradebook.db')!r}\n"
     )
     (folder / CONFIG_FILE).write_text(config, encoding="utf-8")
+
+
+def private_copy(course: Course, folder: Path, assignments: Sequence[str]) -> Course:
+    """The course copied into ``folder`` (config, source, solutions; a release generated in it, and so a
+    gradebook of its own). It follows the course's current checks: the copy of the last start is kept only
+    if its :func:`fingerprint` is the course's now (a restart then skips generating the release again);
+    otherwise it is made afresh. Its config is written at every start."""
+    from autograder.engine.release import generate_release
+
+    wanted = fingerprint(course, assignments)
+    stamp = folder / FINGERPRINT
+    if stamp.is_file() and stamp.read_text(encoding="utf-8").strip() == wanted:
+        write_config(course, folder)
+        log.info("feedback: the private copy in %s is up to date: kept", folder)
+        return Course.load(folder)
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    for name in COPIED:
+        if (course.root / name).is_dir():
+            shutil.copytree(course.root / name, folder / name, ignore=shutil.ignore_patterns("__pycache__"))
+    write_config(course, folder)
     copy = Course.load(folder)
     for assignment in assignments:
         generate_release(copy, assignment)
+    stamp.write_text(wanted + "\n", encoding="utf-8")  # last: a copy cut short is never taken for complete
     return copy
 
 

@@ -10,12 +10,14 @@ from pathlib import Path
 import pytest
 from nbgrader.api import Gradebook
 
+from autograder.course import Course
 from autograder.feedback.attempts import State
 from autograder.feedback.limits import Deadlines, Limits, next_slot
 from autograder.feedback.pages import state_text
 from autograder.feedback.service import FeedbackServer
+from autograder.feedback.worker import private_copy
 from tests.feedback.lab import ASSIGNMENT, make_lab
-from tests.helpers import run_cli
+from tests.helpers import make_course, run_cli
 
 ME = getpass.getuser()
 
@@ -27,6 +29,42 @@ def test_the_next_slot_keeps_attempts_per_window_and_the_cooldown() -> None:
     assert next_slot([100, 500, 900], 1000, limits) == 1000  # 100 is out of the window
     assert next_slot([500, 700, 900], 1000, limits) == 1100  # three in the last ten minutes: the oldest leaves
     assert next_slot([300, 500, 900], 1000, Limits(0, 600, 0, True)) == 1000  # no limit
+
+
+def test_the_private_copy_is_kept_until_what_it_is_made_from_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[str] = []
+    monkeypatch.setattr("autograder.engine.release.generate_release", lambda course, name: made.append(name))
+    root = make_course(tmp_path / "course", with_release=False)
+    folder = tmp_path / "state" / "course"
+
+    def append(line: str) -> None:
+        with (root / "nbgrader_config.py").open("a") as config:
+            config.write(line)
+
+    def kept() -> bool:
+        """Start the service's copy again: was the last one kept?"""
+        private_copy(Course.load(root), folder, [ASSIGNMENT])
+        survived = (folder / "marker").exists()
+        (folder / "marker").touch()  # gone when the copy is made again
+        return survived
+
+    assert not kept() and made == [ASSIGNMENT] and (folder / ".fingerprint").is_file()
+    append('c.Exchange.root = "/elsewhere"\nc.FeedbackService.attempts = 9\n')  # the service's own settings
+    assert kept() and made == [ASSIGNMENT]
+    assert "/elsewhere" in (folder / "nbgrader_config.py").read_text()  # its config is the course's current one
+    assert Course.load(folder).root == folder
+    notebook = root / "source" / ASSIGNMENT / "task1_fitting.ipynb"
+    changes = {
+        "a source notebook": lambda: notebook.write_text(notebook.read_text() + " "),
+        "a check": lambda: (root / "solutions" / "new_check.py").write_text("X = 1\n"),
+        "a grading setting": lambda: append("c.Grader.workers = 3\n"),
+    }
+    for what, change in changes.items():
+        change()
+        assert not kept(), f"{what} changed, yet the copy was kept"
+    assert len(made) == 1 + len(changes)
 
 
 @pytest.mark.slow

@@ -16,7 +16,7 @@ from autograder.feedback.attempts import State, Store
 from tests.feedback.lab import Lab, make_lab
 from tests.servers import Proc, family, kill_left
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("feedback-restart")]
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("feedback")]  # one worker: the template made once
 STUDENTS = ("ada", "bo", "cy", "di")
 
 
@@ -37,7 +37,8 @@ def wait_for(what: str, test: object, process: subprocess.Popen[bytes], log: Pat
 
 
 def test_kill_9_while_grading_then_restart_grades_every_attempt_exactly_once(template: Path, tmp_path: Path) -> None:
-    lab = make_lab(template, tmp_path, "c.FeedbackService.owners_only = False\nc.FeedbackService.attempts = 0\n")
+    extra = "c.FeedbackService.owners_only = False\nc.FeedbackService.attempts = 0\nc.FeedbackService.workers = 1\n"
+    lab = make_lab(template, tmp_path, extra)  # one zygote to warm at each start: enough to kill mid-grading
     state = lab.course.root / ".autograder" / "feedback"
     log = tmp_path / "service.log"
 

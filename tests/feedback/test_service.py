@@ -25,20 +25,26 @@ from tests.feedback.lab import (
     many_cells,
 )
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("feedback-service")]
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("feedback")]  # one worker: the template made once
 KILLS_KERNEL = "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n"
 
 
 @pytest.fixture(scope="module")
 def lab(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Lab:
-    extra = "c.FeedbackService.owners_only = False\nc.FeedbackService.attempts = 0\nc.Grader.workers = 2\n"
+    extra = "c.FeedbackService.owners_only = False\nc.FeedbackService.attempts = 0\nc.FeedbackService.workers = 2\n"
     return make_lab(template, tmp_path_factory.mktemp("feedback-service"), extra)
 
 
 @pytest.fixture(scope="module")
 def server(lab: Lab) -> Iterator[FeedbackServer]:
+    (lab.course.root / ".autograder" / "feedback" / "course" / "kept").touch()  # the template's copy (conftest)
     with FeedbackServer(lab.course, lab.exchange) as started:
         yield started
+
+
+def test_the_service_kept_the_private_copy_made_for_the_template(lab: Lab, server: FeedbackServer) -> None:
+    """The lab differs from the template only in the exchange and the service's limits: no release again."""
+    assert (server.state / "course" / "kept").exists()
 
 
 def grade_all(server: FeedbackServer) -> None:
