@@ -15,6 +15,9 @@ def gradient_descent(loss_fn, params, lr=0.01, steps=10):
         losses.append(loss.item())
     return losses
 """
+"""The week's best-known mistake, and the one copy of it: the loop never resets ``params.grad``, so each step
+follows the sum of every gradient so far. The sample cohort's ``cai``, the catalogue's ``forgets_zero_grad``,
+the attacks' wrong answers and the tests import it from here."""
 
 SIGN_FROM_ROUNDED_VALUE = """
 def gradient_sentences(params):

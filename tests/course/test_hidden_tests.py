@@ -21,6 +21,7 @@ from autograder.engine.client import Zygote
 from autograder.engine.sandbox import new_zygote
 from autograder.jail.protocol import Limits
 from autograder.samples import reference_answers
+from demo.cohort import FORGETS_ZERO_GRAD
 from solutions.week3_checks import CHECKS
 from tests.helpers import GRADED_NOTEBOOKS, SOURCE, grade_in_kernel, source_folder, zygote_spec
 
@@ -60,17 +61,7 @@ def gradient_sentences(params):
     "gradient_descent": (
         "task1_fitting",
         "gradient_descent",
-        """
-def gradient_descent(loss_fn, params, lr=0.01, steps=10):
-    losses = []
-    for _ in range(steps):
-        loss = loss_fn(params)
-        loss.backward()
-        with torch.no_grad():
-            params -= params.grad * lr
-        losses.append(loss.item())
-    return losses
-""",
+        FORGETS_ZERO_GRAD,
         {
             "gradient_descent_matches_quad_fit",
             "gradient_descent_resets_gradients",

@@ -8,6 +8,7 @@ failing cell's message must name (see ``misconceptions.py``).
 
 from __future__ import annotations
 
+from demo.cohort import FORGETS_ZERO_GRAD
 from tests.course.catalogue import Case, Catalogue
 
 T1 = "task1_fitting"
@@ -407,7 +408,7 @@ ZERO = """\
 _.mistake(
     "forgets_zero_grad",
     T1,
-    {"gradient_descent": descent(BACKWARD + UPDATE)},
+    {"gradient_descent": FORGETS_ZERO_GRAD},
     loses=DESCENT_CELLS,
     misconception="accumulated_gradients",
     family="gradients never reset",

@@ -7,6 +7,7 @@ graded the honest way. An attack must never score more than its baseline, on any
 from __future__ import annotations
 
 from autograder.samples import reference_answers
+from demo.cohort import FORGETS_ZERO_GRAD
 from tests.helpers import SOURCE
 from tests.jail.attacks.model import T1, T2, Submission, code, merged
 
@@ -107,19 +108,7 @@ WRONG = {
                     print(sentence)
             """
         ),
-        "gradient_descent": code(
-            """
-            def gradient_descent(loss_fn, params, lr=0.01, steps=10):
-                losses = []
-                for _ in range(steps):
-                    loss = loss_fn(params)
-                    loss.backward()
-                    with torch.no_grad():
-                        params -= params.grad * lr
-                    losses.append(loss.item())
-                return losses
-            """
-        ),
+        "gradient_descent": code(FORGETS_ZERO_GRAD),
     },
     T2: {
         "triple_relu": code(
