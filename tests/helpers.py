@@ -11,12 +11,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import nbformat
+import pytest
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
 from autograder import notebooks, settings
 from autograder.course import Course
-from autograder.engine.sandbox import Sandbox, ZygoteSpec
+from autograder.engine.sandbox import Sandbox, ZygoteSpec, sandbox_available
 from autograder.samples import Variant, build_cohort
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,6 +61,13 @@ def released_course(
     if variants:
         build_cohort(list(variants), course_root=root, assignment="week3")
     return course
+
+
+def require_sandbox(sandbox: Sandbox | None = None) -> None:
+    """Fail, not skip, where bubblewrap cannot build the sandbox: `make test` installs it (`make system-deps`), and a
+    test of the sandbox that quietly does not run proves nothing."""
+    if (reason := sandbox_available(sandbox)) is not None:
+        pytest.fail(f"the sandbox cannot be built here, so its tests cannot run: {reason} (see `make system-deps`)")
 
 
 def zygote_spec(sandbox: Sandbox | None = None) -> ZygoteSpec:

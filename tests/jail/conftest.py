@@ -7,16 +7,14 @@ from collections.abc import Iterator
 import pytest
 
 from autograder.engine.client import Zygote
-from autograder.engine.sandbox import Sandbox, dispose, new_zygote, sandbox_available
-from tests.helpers import zygote_spec
+from autograder.engine.sandbox import Sandbox, dispose, new_zygote
+from tests.helpers import require_sandbox, zygote_spec
 
 
 @pytest.fixture(scope="module")
 def zygote() -> Iterator[Zygote]:
-    """A warm zygote in the default sandbox (skips where bubblewrap cannot run)."""
-    reason = sandbox_available()
-    if reason is not None:
-        pytest.skip(f"no sandbox here: {reason}")
+    """A warm zygote in the default sandbox (fails where bubblewrap cannot run)."""
+    require_sandbox()
     z = new_zygote(zygote_spec(Sandbox()))
     z.start()
     yield z

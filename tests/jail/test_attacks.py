@@ -38,14 +38,13 @@ from autograder import notebooks
 from autograder.course import Course
 from autograder.engine import gradebook
 from autograder.engine.results import FINALIZE, PREPARE, RECORD_NAME, Status, SubmissionResult, read_record
-from autograder.engine.sandbox import sandbox_available
 from autograder.engine.seeds import SECRETS_DIR, inputs_seed
 from autograder.reports.exports import write_canvas_csv, write_grades_csv
 from autograder.reports.model import load_cohort
 from autograder.reports.sanitize import FORMULA_START, NUMBER
 from autograder.samples import build_cohort
 from tests.engine.test_engine import cell_scores
-from tests.helpers import ROOT, released_course
+from tests.helpers import ROOT, released_course, require_sandbox
 from tests.jail.attacks import ATTACKS, BASELINES, HONEST, Attack, Submission, pages
 from tests.reports.test_sanitize import added_elements, bare, formgrader_html, markup, student_part
 
@@ -290,9 +289,7 @@ def attacked_course(folder: Path) -> tuple[Course, dict[str, Submission]]:
 
 @pytest.fixture(scope="module")
 def attack_run(tmp_path_factory: pytest.TempPathFactory) -> AttackRun:
-    reason = sandbox_available()
-    if reason is not None:
-        pytest.skip(f"the attacks need the sandbox, which cannot be built here: {reason}")
+    require_sandbox()
     baselines = {baseline_student(key): submission for key, submission in BASELINES.items()}
 
     clean = released_course(tmp_path_factory.mktemp("clean"), extra_config=CONFIG)

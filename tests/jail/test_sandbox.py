@@ -18,7 +18,7 @@ from autograder.engine.results import Status
 from autograder.engine.sandbox import Sandbox, dispose, make_scratch, new_zygote, sandbox_available
 from autograder.jail.protocol import Limits, RunResult
 from autograder.samples import Variant, build_cohort
-from tests.helpers import ROOT, make_course, run_cli, zygote_spec
+from tests.helpers import ROOT, make_course, require_sandbox, run_cli, zygote_spec
 from tests.jail.attacks.limits import FILL_THE_FOLDER, FILL_TMP, MEMORY_IN_ESCAPED_CHILDREN
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("nbgrader")]
@@ -27,8 +27,6 @@ LIMITS = Limits(cell_timeout=20, notebook_timeout=30, memory_mb=500)
 SMALL = Sandbox(tmp_mb=32, workdir_mb=32)
 """A sandbox whose /tmp and job folders are small, for the tests that fill them."""
 SMALL_LIMITS = Limits(cell_timeout=20, notebook_timeout=30, memory_mb=500, tmp_mb=32, workdir_mb=32)
-NO_SANDBOX = sandbox_available()
-needs_sandbox = pytest.mark.skipif(NO_SANDBOX is not None, reason=f"no sandbox here: {NO_SANDBOX}")
 
 
 def notebook(*sources: str) -> dict[str, Any]:
@@ -67,8 +65,7 @@ def attempt(path, mode="r"):
 
 @pytest.fixture(scope="module")
 def small_zygote() -> Iterator[Zygote]:
-    if NO_SANDBOX is not None:
-        pytest.skip(f"no sandbox here: {NO_SANDBOX}")
+    require_sandbox(SMALL)
     z = new_zygote(zygote_spec(SMALL))
     z.start()
     yield z
@@ -235,6 +232,11 @@ def test_sandbox_unavailable_gives_a_reason() -> None:
     assert reason is not None and "\n" not in reason and "/nonexistent/bwrap" in reason
 
 
+def test_a_missing_sandbox_fails_its_tests_rather_than_skipping_them() -> None:
+    with pytest.raises(pytest.fail.Exception, match="cannot be built here.*/nonexistent/bwrap"):
+        require_sandbox(Sandbox(bwrap="/nonexistent/bwrap"))
+
+
 def test_grading_refuses_without_a_sandbox(tmp_path: Path) -> None:
     course = make_course(tmp_path / "course")
     with (course / "nbgrader_config.py").open("a") as handle:
@@ -248,8 +250,8 @@ def test_grading_refuses_without_a_sandbox(tmp_path: Path) -> None:
     assert not (course / "autograded").exists()
 
 
-@needs_sandbox
 def test_reference_gets_full_marks_in_the_sandbox_and_no_sandbox_warns(tmp_path: Path) -> None:
+    require_sandbox()
     course_root = make_course(tmp_path / "course", with_release=False)
     course = Course.load(course_root)
     generate_release(course, "week3")
