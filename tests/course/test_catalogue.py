@@ -1,12 +1,11 @@
 """The grading is right: known mistakes lose points where they should, with the right feedback, and
 correct answers written differently get full marks.
 
-The catalogues are in ``tests/course/catalogue``. Three levels:
+The catalogues are in ``tests/course/catalogue``. Two levels:
 
 - the catalogue itself is well formed (no kernel);
-- each case, run once in a warm zygote with the grader's probes, fails exactly its tagged test cells and
-  names its misconception (in ``tests/checks/test_verdicts.py``);
-- end to end: release, build the whole cohort into ``submitted/``, ``grade()``, read the gradebook.
+- end to end: release, build the whole cohort into ``submitted/``, ``grade()``, read the gradebook; each case
+  fails exactly its tagged test cells, naming its misconception.
 """
 
 from __future__ import annotations
@@ -90,7 +89,7 @@ def _code_solution_cells(stem: str) -> set[str]:
     return {gid for gid, c in cells.items() if c.cell_type == "code" and c.metadata["nbgrader"].get("solution")}
 
 
-# --- each case by the grader's checks: tests/checks/test_verdicts.py (one warm zygote, a case a second) ---------
+# --- what is wrong with how a case was graded -----------------------------------------------------------------
 
 
 def problems(case: Case, lost: set[str], messages: dict[str, str]) -> list[str]:

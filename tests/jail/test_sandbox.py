@@ -233,7 +233,7 @@ def test_sandbox_unavailable_gives_a_reason() -> None:
 
 
 def test_a_missing_sandbox_fails_its_tests_rather_than_skipping_them() -> None:
-    with pytest.raises(pytest.fail.Exception, match="cannot be built here.*/nonexistent/bwrap"):
+    with pytest.raises(pytest.fail.Exception, match=r"cannot be built here.*/nonexistent/bwrap"):
         require_sandbox(Sandbox(bwrap="/nonexistent/bwrap"))
 
 
