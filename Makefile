@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 
-.PHONY: install system-deps demo test lint docs nbgrader-suite release bench-notebooks bench-grading hub
+.PHONY: install system-deps demo test lint docs nbgrader-suite release bench-notebooks bench-grading bench-feedback hub
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,8 +47,13 @@ bench-notebooks: $(STAMP)
 	$(BIN)/python benchmarks/notebook_times.py
 
 STUDENTS ?= 100
+FEEDBACK_STUDENTS ?= 30
 bench-grading: $(STAMP)
 	$(BIN)/python benchmarks/grading.py --students $(STUDENTS)
+
+# Feedback during the lab on a hub with real accounts (run as root): single, burst, kill -9, scores, stock
+bench-feedback: $(STAMP)
+	$(BIN)/python benchmarks/feedback.py --students $(FEEDBACK_STUDENTS)
 
 # The course on a JupyterHub on 127.0.0.1 with real Unix accounts (run as root; Ctrl-C stops it). See the README.
 HUB_PORT ?= 8000
