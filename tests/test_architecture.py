@@ -214,12 +214,10 @@ def modules_reported(notebook: nbformat.NotebookNode) -> set[str]:
 def test_the_sandbox_imports_exactly_the_declared_modules(tmp_path: Path) -> None:
     """A real ``autograder grade`` of a submission whose notebooks end with a cell that prints the modules of
     the package (and of ``solutions``) the sandbox has imported."""
-    from autograder.engine.sandbox import sandbox_available
     from autograder.samples import Variant
-    from tests.helpers import GRADED_NOTEBOOKS, released_course, run_cli
+    from tests.helpers import GRADED_NOTEBOOKS, released_course, require_sandbox, run_cli
 
-    if (reason := sandbox_available()) is not None:
-        pytest.skip(f"no sandbox here: {reason}")
+    require_sandbox()
     course = released_course(tmp_path, [Variant("reports_its_modules")])
     submitted = course.root / "submitted" / "reports_its_modules" / "week3"
     for stem in GRADED_NOTEBOOKS:
