@@ -63,6 +63,11 @@ def _ids(ids: tuple[str, ...], notebook: str | None) -> tuple[str, str]:
     return notebook or notebook_of(2), ids[0]
 
 
+def _calls(cases: Iterable[Call | tuple[Any, ...]]) -> tuple[Call, ...]:
+    """Cases as calls: a plain tuple is a :class:`Call` with those positional arguments."""
+    return tuple(c if isinstance(c, Call) else Call(tuple(c)) for c in cases)
+
+
 def call(*args: Any, **kwargs: Any) -> Call:
     """A case for :func:`compare`: ``call(1.0, 2.0, torch.tensor([...]), lr=0.1)``."""
     return Call(args, kwargs)
@@ -114,15 +119,13 @@ def compare(
     (``visible_atol``: the visible test's own tolerance, if it is looser).
     """
     notebook, grade_id = _ids(ids, notebook)
-    fixed = tuple(c if isinstance(c, Call) else Call(tuple(c)) for c in cases)
-    shown = tuple(c if isinstance(c, Call) else Call(tuple(c)) for c in visible)
     rules = Rules(atol=atol, rtol=rtol, check_type=check_type, check_dtype=check_dtype, check_shape=check_shape)
     return Compare(
         notebook,
         grade_id,
         function or reference.__name__,
         reference,
-        cases=fixed,
+        cases=_calls(cases),
         draw=draw,
         rules=rules,
         check_args=check_args,
@@ -134,7 +137,7 @@ def compare(
         changed=changed,
         diagnose=diagnose,
         substitute=dict(substitute or {}),
-        visible=shown,
+        visible=_calls(visible),
         visible_atol=visible_atol,
     )
 

@@ -174,6 +174,68 @@ def submission_files(taken: intake.Intake) -> dict[str, bytes]:
     return {relative: data for relative, data in taken.files.items() if not relative.endswith(".ipynb")}
 
 
+def register(course: Course, job: Job, timestamp: datetime.datetime | None) -> dict[str, dict[str, str]]:
+    """Register the job's student and submission in the gradebook, note the grade ids each notebook must have;
+    each notebook's locked code cells (:func:`locked_code`), by name, in the assignment's order."""
+    with gradebook.open_gradebook(course) as gb:
+        gb.update_or_create_student(job.student)
+        if timestamp:
+            gb.update_or_create_submission(job.assignment, job.student, timestamp=timestamp)
+        else:
+            gb.update_or_create_submission(job.assignment, job.student)
+        source_notebooks = gb.find_assignment(job.assignment).notebooks
+        job.graded_cells = {nb.name: {cell.name for cell in nb.grade_cells} for nb in source_notebooks}
+        return {nb.name: locked_code(nb) for nb in source_notebooks}
+
+
+def note_left_out(job: Job, taken: intake.Intake, names: list[str]) -> None:
+    """Tell, in the job's notes, of the files too large to take and of notebooks not of the assignment."""
+    job.refused = taken.messages(besides=[f"{name}.ipynb" for name in names])
+    large = sorted(p for p in taken.oversized if p not in {f"{name}.ipynb" for name in names})
+    if large:
+        job.notes.append(
+            "files over c.Grader.max_file_bytes (or c.Grader.max_submission_bytes in all) were left out: "
+            + ", ".join(large)
+        )
+    strays = sorted(p for p in [*taken.files, *taken.oversized] if "/" not in p and p.endswith(".ipynb"))
+    strays = [p for p in strays if p.removesuffix(".ipynb") not in names]
+    if strays:
+        job.notes.append(f"notebooks that are not part of {job.assignment} were ignored: {', '.join(strays)}")
+
+
+def read_submitted(name: str, taken: intake.Intake, grader: Grader) -> tuple[Any, str]:
+    """The submitted notebook ``name`` as read, and ``""``; or None and why it cannot be (refused, too large,
+    missing, over a limit of its shape, unreadable)."""
+    file = f"{name}.ipynb"
+    if file in taken.refused:
+        return None, f"{file} was refused: it is {taken.refused[file]}"
+    if file in taken.oversized:
+        return None, (
+            f"{file} is {taken.oversized[file]} bytes, over the limit of {grader.max_notebook_bytes} "
+            "(c.Grader.max_notebook_bytes): it was not read"
+        )
+    if file not in taken.files:
+        return None, f"{file} is missing from the submission"
+    try:
+        nb = intake.read_notebook(
+            file, taken.files[file], max_json_depth=grader.max_json_depth, max_cells=grader.max_cells
+        )
+    except intake.OverLimit as exc:
+        return None, str(exc)
+    except Exception as exc:
+        return None, f"{name}.ipynb could not be read: {one_line(exc)}"
+    return nb, ""
+
+
+def sanitize(course: Course, job: Job, name: str, nb: Any, locked: dict[str, str], grader: Grader) -> None:
+    """Put ``nb`` through the sanitizing preprocessors into the job, with the length of its set-up prefix."""
+    nb = run_preprocessors(
+        grader.sanitize_preprocessors, nb, resources(course, job.assignment, job.student, name), course.config
+    )
+    job.notebooks[name] = dict(nb)
+    job.prefix[name] = set_up_prefix(job.notebooks[name], locked) if grader.share_prefix else 0
+
+
 def prepare(
     course: Course,
     assignment: str,
@@ -187,61 +249,17 @@ def prepare(
     timestamp = read_timestamp(folder)
     job = Job(student=student, assignment=assignment, timestamp=timestamp.isoformat() if timestamp else None)
     grader = Grader(config=course.config)
-    with gradebook.open_gradebook(course) as gb:
-        gb.update_or_create_student(student)
-        if timestamp:
-            gb.update_or_create_submission(assignment, student, timestamp=timestamp)
-        else:
-            gb.update_or_create_submission(assignment, student)
-        source_notebooks = gb.find_assignment(assignment).notebooks
-        names = [nb.name for nb in source_notebooks]
-        job.graded_cells = {nb.name: {cell.name for cell in nb.grade_cells} for nb in source_notebooks}
-        locked = {nb.name: locked_code(nb) for nb in source_notebooks}
+    locked = register(course, job, timestamp)
+    names = list(locked)
     taken = take(course, folder, names)
-    job.refused = taken.messages(besides=[f"{name}.ipynb" for name in names])
-    large = sorted(p for p in taken.oversized if p not in {f"{name}.ipynb" for name in names})
-    if large:
-        job.notes.append(
-            "files over c.Grader.max_file_bytes (or c.Grader.max_submission_bytes in all) were left out: "
-            + ", ".join(large)
-        )
-    strays = sorted(p for p in [*taken.files, *taken.oversized] if "/" not in p and p.endswith(".ipynb"))
-    strays = [p for p in strays if p.removesuffix(".ipynb") not in names]
-    if strays:
-        job.notes.append(f"notebooks that are not part of {assignment} were ignored: {', '.join(strays)}")
+    note_left_out(job, taken, names)
     for name in names:
-        file = f"{name}.ipynb"
-        if file in taken.refused:
-            job.problems[name] = f"{file} was refused: it is {taken.refused[file]}"
-            continue
-        if file in taken.oversized:
-            job.problems[name] = (
-                f"{file} is {taken.oversized[file]} bytes, over the limit of {grader.max_notebook_bytes} "
-                "(c.Grader.max_notebook_bytes): it was not read"
-            )
-            continue
-        if file not in taken.files:
-            job.problems[name] = f"{file} is missing from the submission"
+        nb, problem = read_submitted(name, taken, grader)
+        if problem:
+            job.problems[name] = problem
             continue
         try:
-            nb = intake.read_notebook(
-                file, taken.files[file], max_json_depth=grader.max_json_depth, max_cells=grader.max_cells
-            )
-        except intake.OverLimit as exc:
-            job.problems[name] = str(exc)
-            continue
-        except Exception as exc:
-            job.problems[name] = f"{name}.ipynb could not be read: {one_line(exc)}"
-            continue
-        try:
-            nb = run_preprocessors(
-                grader.sanitize_preprocessors,
-                nb,
-                resources(course, assignment, student, name),
-                course.config,
-            )
-            job.notebooks[name] = dict(nb)
-            job.prefix[name] = set_up_prefix(job.notebooks[name], locked[name]) if grader.share_prefix else 0
+            sanitize(course, job, name, nb, locked[name], grader)
             if not execute_ungraded and not has_grade_cells(job.notebooks[name]):
                 job.skip.add(name)
             elif plan is not None:

@@ -250,6 +250,38 @@ def _on_alarm(signum: int, frame: Any) -> None:
     raise CellTimeout("the cell ran longer than the grader's time limit")
 
 
+def _run_cell(shell: Any, capture: Capture, cell: dict[str, Any], cell_timeout: float) -> None:
+    """Run one code cell, interrupted past ``cell_timeout`` seconds; a failure always shows as an error output."""
+    source = cell.get("source", "")
+    source = "".join(source) if isinstance(source, list) else str(source)
+    signal.setitimer(signal.ITIMER_REAL, cell_timeout)
+    result = None
+    try:
+        result = shell.run_cell(source, store_history=True)
+    except BaseException as exc:  # a timeout landing outside the user's code
+        capture.error(type(exc).__name__, str(exc), traceback.format_exception_only(type(exc), exc))
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    capture.widget_depth = 0
+    failure = None if result is None else (result.error_in_exec or result.error_before_exec)
+    if failure is not None and not any(o.get("output_type") == "error" for o in cell["outputs"]):
+        # the cell failed but showed no error (its code replaced the shell's showtraceback):
+        # the failure still counts, as the kernel's error reply does for nbgrader
+        capture.error(type(failure).__name__, str(failure), traceback.format_exception_only(type(failure), failure))
+
+
+def _run_probe(
+    shell: Any, capture: Capture, probe: dict[str, Any], schedule: ProbeSchedule, cell_timeout: float
+) -> None:
+    """Run the grader's probe of the cell just run; its observation into ``schedule.observations``."""
+    capture.widget_depth += 1  # whatever the probe displays is not the cell's output
+    try:
+        schedule.observations[probe["grade_id"]] = run_probe(probe, shell.user_ns, cell_timeout, schedule.fetch)
+    finally:
+        capture.widget_depth = 0
+    signal.signal(signal.SIGALRM, _on_alarm)
+
+
 def run_cells(
     shell: Any,
     capture: Capture,
@@ -281,41 +313,17 @@ def run_cells(
             code += 1
             if code <= skip:  # run already, before this process was forked (autograder.jail.prefix)
                 continue
-            source = cell.get("source", "")
-            source = "".join(source) if isinstance(source, list) else str(source)
             cell["outputs"] = capture.begin()
             capture.execution_count += 1
             cell["execution_count"] = capture.execution_count
             if on_cell is not None:
                 on_cell(index)
-            signal.setitimer(signal.ITIMER_REAL, cell_timeout)
-            result = None
-            try:
-                result = shell.run_cell(source, store_history=True)
-            except BaseException as exc:  # a timeout landing outside the user's code
-                capture.error(type(exc).__name__, str(exc), traceback.format_exception_only(type(exc), exc))
-            finally:
-                signal.setitimer(signal.ITIMER_REAL, 0)
-            capture.widget_depth = 0
-            failure = None if result is None else (result.error_in_exec or result.error_before_exec)
-            if failure is not None and not any(o.get("output_type") == "error" for o in cell["outputs"]):
-                # the cell failed but showed no error (its code replaced the shell's showtraceback):
-                # the failure still counts, as the kernel's error reply does for nbgrader
-                capture.error(
-                    type(failure).__name__, str(failure), traceback.format_exception_only(type(failure), failure)
-                )
+            _run_cell(shell, capture, cell, cell_timeout)
             probe = schedule.due(cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")) if schedule else None
             if probe is not None and schedule is not None:  # where the cell's hidden-test block stood
                 if on_probe is not None:
                     on_probe()
-                capture.widget_depth += 1  # whatever the probe displays is not the cell's output
-                try:
-                    schedule.observations[probe["grade_id"]] = run_probe(
-                        probe, shell.user_ns, cell_timeout, schedule.fetch
-                    )
-                finally:
-                    capture.widget_depth = 0
-                signal.signal(signal.SIGALRM, _on_alarm)
+                _run_probe(shell, capture, probe, schedule, cell_timeout)
     finally:
         sys.stdout, sys.stderr = stdout, stderr
     return nb

@@ -31,7 +31,7 @@ from matplotlib.ticker import MaxNLocator
 from autograder.engine.regrade import ChangeRun
 from autograder.engine.results import Status
 from autograder.reports.feedback import FeedbackOutcome
-from autograder.reports.model import Cohort, passed
+from autograder.reports.model import Cohort, Submission, passed
 from autograder.reports.page_template import TEMPLATE
 from autograder.reports.sanitize import CSP_META, visible_markup
 from autograder.reports.similarity import SimilarityReport
@@ -74,15 +74,13 @@ def histogram(values: Sequence[float], low: float, high: float, bins: int) -> di
     return {"edges": [round(low + i * width, 3) for i in range(bins + 1)], "counts": counts}
 
 
-def summarise(cohort: Cohort) -> dict[str, Any]:
-    """All the numbers of the page, as plain data. Scores are final scores, after any late penalty."""
-    graded = [s for s in cohort.submissions if s.in_gradebook]
-    totals = [s.score for s in graded if s.score is not None]
-    checks = []
+def check_rows(cohort: Cohort, graded: list[Submission]) -> list[dict[str, Any]]:
+    """One row per check: how many of the ``graded`` submissions it scored, passed, and their mean score."""
+    rows = []
     for c in cohort.checks:
         scored = [s.scores.get(c.key) for s in graded if s.scores.get(c.key) is not None]
         n_pass = sum(1 for s in graded if passed(s.scores.get(c.key), cohort.checks, c.key))
-        checks.append(
+        rows.append(
             {
                 "key": c.key,
                 "notebook": c.notebook,
@@ -98,13 +96,18 @@ def summarise(cohort: Cohort) -> dict[str, Any]:
                 "mean_score": round(statistics.fmean(v for v in scored if v is not None), 3) if scored else None,
             }
         )
-    tasks = []
+    return rows
+
+
+def task_rows(cohort: Cohort, graded: list[Submission]) -> list[dict[str, Any]]:
+    """One row per task: the ``graded`` submissions with every check of it scored, and those that passed them all."""
+    rows = []
     for task in cohort.tasks():
         keys = [c.key for c in cohort.task_checks(task)]
         complete = [s for s in graded if all(s.scores.get(k) is not None for k in keys)]
         n_pass = sum(1 for s in complete if all(passed(s.scores.get(k), cohort.checks, k) for k in keys))
         max_points = sum(c.max_score for c in cohort.task_checks(task))
-        tasks.append(
+        rows.append(
             {
                 "task": task,
                 "checks": keys,
@@ -115,11 +118,16 @@ def summarise(cohort: Cohort) -> dict[str, Any]:
                 "pass_rate": rate(n_pass, len(complete)),
             }
         )
+    return rows
+
+
+def misconception_rows(graded: list[Submission]) -> list[dict[str, Any]]:
+    """The failure messages of the ``graded`` submissions, grouped by check and pattern, the commonest first."""
     groups: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
     for s in graded:
         for key, message in s.messages.items():
             groups[(key, message_pattern(message))].append((s.student, message))
-    misconceptions: list[dict[str, Any]] = [
+    rows: list[dict[str, Any]] = [
         {
             "check": key,
             "pattern": pattern,
@@ -129,7 +137,15 @@ def summarise(cohort: Cohort) -> dict[str, Any]:
         }
         for (key, pattern), found in groups.items()
     ]
-    misconceptions.sort(key=lambda m: (-len(m["students"]), str(m["check"]), str(m["pattern"])))
+    rows.sort(key=lambda m: (-len(m["students"]), str(m["check"]), str(m["pattern"])))
+    return rows
+
+
+def summarise(cohort: Cohort) -> dict[str, Any]:
+    """All the numbers of the page, as plain data. Scores are final scores, after any late penalty."""
+    graded = [s for s in cohort.submissions if s.in_gradebook]
+    totals = [s.score for s in graded if s.score is not None]
+    misconceptions = misconception_rows(graded)
     attention = [
         {"student": s.student, "status": s.status, "score": s.score, "message": s.message}
         for s in cohort.submissions
@@ -148,8 +164,8 @@ def summarise(cohort: Cohort) -> dict[str, Any]:
         "statuses": {s.student: s.status for s in cohort.submissions},
         "score_stats": stats(totals),
         "score_histogram": histogram(totals, 0.0, cohort.max_score, bins),
-        "tasks": tasks,
-        "checks": checks,
+        "tasks": task_rows(cohort, graded),
+        "checks": check_rows(cohort, graded),
         "misconceptions": misconceptions[:TOP_MISCONCEPTIONS],
         "misconceptions_total": len(misconceptions),
         "attention": attention,
