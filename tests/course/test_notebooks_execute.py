@@ -16,8 +16,8 @@ SHORTENED = {"TASK3_EPOCHS": "1", "TASK3_IMAGES": "320"}
 TASK3_MODELS = [
     "64 ReLUs",
     "resnet18",
-    "resnet10t",
     "mobilenetv3_small_050",
+    "efficientnet_b0",
     "convnext_atto",
     "vit_tiny",
     "ghostnet_050",
