@@ -21,6 +21,7 @@ SANDBOX_MODULES: tuple[str, ...] = (
     "autograder.jail.relay",
     "autograder.jail.timing",
     "autograder.jail.watchdog",
+    "autograder.jail.workspace",
     "autograder.jail.zygote",
 )
 """Every module of the package imported inside the sandbox (``autograder.jail.zygote`` runs there as

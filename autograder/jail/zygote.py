@@ -13,7 +13,8 @@ zygote's clean memory image.
 
 In the sandbox the job's folder is a size-limited tmpfs of the zygote's own
 (``sandbox["job"]``): the zygote copies the files the grader put in the
-request's folder into it before each job and empties it, and /tmp, after.
+request's folder into it before each job and empties it, and /tmp, after
+(:mod:`autograder.jail.workspace`). :mod:`autograder.jail.monitor` watches each running child.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import IO, Any
 
-from autograder.jail import prefix, relay, timing, watchdog
+from autograder.jail import prefix, relay, timing, watchdog, workspace
 from autograder.jail.monitor import FLOODED, PROBING, RESERVE_BYTES, Monitor
 from autograder.jail.protocol import (
     SANDBOX_ENV,
@@ -167,71 +168,6 @@ def _become_subreaper() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(pr_set_child_subreaper, 1, 0, 0, 0)
 
 
-def _clean_sandbox(sandbox: dict[str, Any]) -> None:
-    """After a job in the sandbox: kill every process but this one and init, empty /tmp and the job's folder."""
-    # only this pid namespace (_sandbox() checked that the zygote is pid 2 under bwrap): all but init, the zygote
-    # and its prefix holders (here, or, in a holder, the zygote's children: it runs no job of its own meanwhile)
-    holders = watchdog.SPARED if os.getpid() == 2 else set(watchdog.children(2))
-    watchdog.kill_all_but({1, 2, *holders})
-    binds = [Path(sandbox["scratch"]), *map(Path, sandbox.get("binds", []))]
-    _empty(Path("/tmp"), keep=set(binds))  # the mount points under /tmp stay (a checkout or a venv in /tmp)
-    _empty(Path(sandbox["job"]))
-    for path in binds:  # the folders above them as bubblewrap made them, whatever a job of the same user did
-        for parent in path.parents:
-            if parent.is_relative_to("/tmp") and parent != Path("/tmp"):
-                with contextlib.suppress(OSError):
-                    parent.chmod(0o755)
-
-
-def binds_intact(sandbox: dict[str, Any]) -> bool:
-    """Whether every folder the sandbox showed at start is still where it was (a job of the grader's own user
-    could move the folders above one that lies in /tmp)."""
-    return all(os.path.isdir(path) for path in sandbox.get("binds", []))
-
-
-def _empty(folder: Path, keep: set[Path] | frozenset[Path] = frozenset()) -> None:
-    """Remove everything in ``folder`` but the paths in ``keep`` and the folders above them, whatever modes the
-    job left on its folders."""
-    for entry in folder.iterdir():
-        if entry in keep:
-            continue
-        if any(entry in path.parents for path in keep):
-            _empty(entry, keep)
-            continue
-        if not entry.is_dir() or entry.is_symlink():
-            with contextlib.suppress(OSError):
-                entry.unlink()
-            continue
-        with contextlib.suppress(OSError):
-            entry.chmod(0o700)
-        for parent, names, _ in os.walk(entry):  # folders it may not list or enter (without root's override)
-            for name in names:
-                path = os.path.join(parent, name)
-                if not os.path.islink(path):
-                    with contextlib.suppress(OSError):
-                        os.chmod(path, 0o700)
-        shutil.rmtree(entry, ignore_errors=True)
-
-
-def _spaces(limits: Limits, sandbox: dict[str, Any] | None, workdir: Path) -> list[watchdog.Space]:
-    """Where the job writes files, with their bounds: in the sandbox /tmp and its folder (tmpfs mounts), else its
-    folder on disk (/tmp is then the machine's, and not measured)."""
-    mounted = sandbox is not None
-    folder = watchdog.Space(str(workdir), limits.workdir_mb << 20, "its folder", "c.Grader.workdir_mb", mounted)
-    if not mounted:
-        return [folder]
-    return [watchdog.Space("/tmp", limits.tmp_mb << 20, "/tmp", "c.Grader.tmp_mb", mounted), folder]
-
-
-def _fill(folder: Path, staging: Path) -> str:
-    """Copy the job's files, which the grader left in ``staging``, into its folder; what went wrong, if anything."""
-    try:
-        shutil.copytree(staging, folder, symlinks=True, dirs_exist_ok=True)
-    except (OSError, shutil.Error) as exc:
-        return f"the submission's files do not fit in the notebook's folder (c.Grader.workdir_mb): {exc}"[:300]
-    return ""
-
-
 def _kill_and_wait(pid: int) -> tuple[int, int]:
     """Stop everything the job started; the child's own wait status."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -293,23 +229,23 @@ def _supervise(
     timeline = timing.Timeline(job.notebook)
     workdir = Path(sandbox["job"]) if sandbox is not None else Path(job.workdir)
     if sandbox is not None:
-        refused = _fill(workdir, Path(job.workdir))
+        refused = workspace.fill(workdir, Path(job.workdir))
         if refused:
-            _clean_sandbox(sandbox)
+            workspace.clean(sandbox)
             seconds = time.monotonic() - timeline.started
             return RunResult(RunStatus.DISK, None, message=refused, seconds=seconds).to_frame(job.id)
     pipes = _Pipes()
     pid = _fork(job, workdir, shell, capture, pipes, len(shared.cells) if shared else 0)
     askers = {probe.grade_id for probe in job.probes if probe.inputs.get("substitute")}
     references = relay.Relay(job.id, askers, grader, pipes.answer[1])
-    spaces = _spaces(job.limits, sandbox, workdir)
+    spaces = workspace.spaces(job.limits, sandbox, workdir)
     watch = Monitor(job.limits, pid, timeline, spaces, references, (pipes.output[0], pipes.progress[0], pipes.ask[0]))
     watch.watch()
     _, wait_status = _kill_and_wait(pid)
     for fd in pipes.parent_ends():
         os.close(fd)
     if sandbox is not None:
-        _clean_sandbox(sandbox)
+        workspace.clean(sandbox)
     result, reply = watch.outcome(wait_status)
     return _payload(job.id, result, reply, shared)
 
@@ -371,7 +307,7 @@ def serve() -> None:
             job = RunRequest.from_frame(frame)
             reply = holders.run(job)
             write_frame(stdout, reply if reply is not None else _supervise(job, shell, capture, grader))
-            if sandbox is not None and not binds_intact(sandbox):  # a job hid what the next one imports from:
+            if sandbox is not None and not workspace.binds_intact(sandbox):  # a job hid what the next one imports from:
                 return  # the grader starts a new zygote for the next job
     finally:
         holders.close()

@@ -17,7 +17,7 @@ from autograder.engine.sandbox import dispose, new_zygote
 from autograder.jail.monitor import STEP_GRACE
 from autograder.jail.protocol import Limits, RunStatus
 from tests.helpers import zygote_spec
-from tests.jail.test_sandbox import needs_sandbox, notebook, run
+from tests.jail.test_sandbox import notebook, run
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("nbgrader")]
 
@@ -51,8 +51,7 @@ def test_a_job_that_stops_itself_times_out_after_its_cell_not_its_notebook(plain
     assert run(plain_zygote, "print(6 * 7)").strip() == "42"
 
 
-@needs_sandbox
-def test_in_the_sandbox_too(zygote: Zygote) -> None:
+def test_in_the_sandbox_too(zygote: Zygote) -> None:  # the fixture fails where there is no sandbox
     seconds, status, message = timed(zygote, STOP_ITSELF)
     assert status is RunStatus.TIMEOUT, message
     assert seconds < LIMITS.cell_timeout + STEP_GRACE + SLACK, seconds
