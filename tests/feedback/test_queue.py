@@ -68,6 +68,7 @@ def test_the_private_copy_is_kept_until_what_it_is_made_from_changes(
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("feedback")  # with the other users of the template: made once
 def test_intake_owners_only_supersede_and_waiting(
     template: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -102,6 +103,7 @@ def test_intake_owners_only_supersede_and_waiting(
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("feedback")  # with the other users of the template: made once
 def test_after_the_deadline_kept_not_graded_unless_extended(template: Path, tmp_path: Path) -> None:
     lab = make_lab(
         template, tmp_path, 'c.FeedbackService.deadline = "2001-01-01 00:00"\nc.FeedbackService.owners_only = False\n'
