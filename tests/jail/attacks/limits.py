@@ -138,10 +138,10 @@ if os.fork() == 0:
 time.sleep(5)
 """
 
-STOP_GRACE = 5.0 + 8.0
-"""What a stopped job's notebooks may take beyond the cell timeout: the zygote's grace
-(``autograder.jail.monitor.STEP_GRACE``), the other notebook's run and slack for a busy machine. The attack run's
-cell timeout is 10 s, its notebook timeout 30 s."""
+STOPPED_WITHIN = 30.0
+"""The attack run's notebook timeout: a stopped job must end before it, at its cell's timeout (10 s) plus the
+zygote's grace (``STEP_GRACE``). Its notebooks' seconds include the other notebook's run, so the bound is the
+notebook limit, which a job that only the notebook limit stopped exceeds on its own."""
 
 
 def after_task2(attack: str) -> dict[str, dict[str, str]]:
@@ -173,7 +173,7 @@ ATTACKS = [
         "reference",
         TIMED_OUT,
         TIME_MESSAGES,
-        most_seconds=10 + STOP_GRACE,
+        most_seconds=STOPPED_WITHIN,
     ),
     Attack(
         "daemon_stops_every_process",
@@ -182,7 +182,7 @@ ATTACKS = [
         "reference",
         TIMED_OUT,
         TIME_MESSAGES,
-        most_seconds=10 + STOP_GRACE,
+        most_seconds=STOPPED_WITHIN,
     ),
     Attack(
         "fork_bomb",
