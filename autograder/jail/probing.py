@@ -26,7 +26,7 @@ import signal
 import sys
 import warnings
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
 MAX_TEXT = 2_000
 MAX_ITEMS = 5_000
@@ -41,10 +41,17 @@ def _number(value: Any) -> float | str:
     return number if math.isfinite(number) else repr(number)
 
 
+def _arrays() -> tuple[type[Any], ...]:
+    """The array types a value may be: those of numpy and torch, if the notebook has imported them. A value
+    cannot be a tensor of a library no one imported, and importing torch here would cost the job its address
+    space (its CUDA build maps 3 GB) where the course does not preload it."""
+    found = [getattr(sys.modules.get("numpy"), "ndarray", None), getattr(sys.modules.get("torch"), "Tensor", None)]
+    return tuple(t for t in found if isinstance(t, type))
+
+
 def describe(value: Any, depth: int = 0) -> dict[str, Any]:
     """What ``value`` is, as plain data: its kind, its exact type's name and its content."""
     import numpy as np
-    import torch
 
     kind = type(value).__name__
     if depth > MAX_DEPTH:
@@ -57,8 +64,10 @@ def describe(value: Any, depth: int = 0) -> dict[str, Any]:
         return {"kind": "number", "type": kind, "value": _number(value)}
     if isinstance(value, str):
         return {"kind": "text", "type": kind, "value": str.__str__(value)[:MAX_TEXT]}
-    if isinstance(value, torch.Tensor | np.ndarray):
-        if isinstance(value, torch.Tensor):
+    if isinstance(value, _arrays()):
+        value = cast(Any, value)
+        torch = sys.modules.get("torch")
+        if torch is not None and isinstance(value, torch.Tensor):
             with torch._C.DisableTorchFunctionSubclass():
                 plain = value.detach().cpu()
                 dtype, shape = str(plain.dtype).removeprefix("torch."), list(plain.shape)
@@ -247,13 +256,13 @@ class _Shown:
 def encode(value: Any) -> Any:
     """``value`` (numbers, text, tensors, arrays, lists, tuples, dicts, :class:`Source`) as plain JSON data."""
     import numpy as np
-    import torch
 
     if value is None or type(value) in (bool, int, str):
         return value
     if isinstance(value, float):
         return _number(value)
-    if isinstance(value, torch.Tensor):
+    torch = sys.modules.get("torch")  # a value is a tensor only if torch is imported already
+    if torch is not None and isinstance(value, torch.Tensor):
         grad = None if value.grad is None else encode(value.grad)
         return {
             "tensor": value.detach().tolist(),
@@ -277,7 +286,6 @@ def encode(value: Any) -> Any:
 def decode(plain: Any) -> Any:
     """The object :func:`encode` described: a fresh one on every call."""
     import numpy as np
-    import torch
 
     if isinstance(plain, list):
         return [decode(v) for v in plain]
@@ -285,6 +293,8 @@ def decode(plain: Any) -> Any:
         return float(plain)
     if not isinstance(plain, dict):
         return plain
+    if "tensor" in plain or "source" in plain:  # only then: see _arrays
+        import torch
     if "tensor" in plain:
         tensor = torch.tensor(plain["tensor"], dtype=getattr(torch, plain["dtype"]))
         if plain.get("requires_grad"):
