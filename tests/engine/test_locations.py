@@ -10,7 +10,6 @@ its first job (a checkout under /tmp graded 17/29, then 0/29) would show here.
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -21,7 +20,7 @@ import pytest
 from autograder.engine.sandbox import unreadable
 from autograder.samples import Variant, build_cohort
 from demo.cohort import SAMPLE_COHORT
-from tests.helpers import ROOT
+from tests.engine.test_wheel import copy_tracked, run
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("locations")]
 
@@ -31,19 +30,9 @@ COHORT = [REFERENCE, next(v for v in SAMPLE_COHORT if v.student == "ben_untouche
 EXPECTED = {"ada_reference": 29, "ben_untouched_stub": 0, "cal_reference_again": 29}
 
 
-def run(*args: str | Path, cwd: Path) -> str:
-    done = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True, check=False)
-    assert done.returncode == 0, f"{args}: {done.stdout[-2000:]}{done.stderr[-3000:]}"
-    return done.stdout
-
-
 def install_checkout(folder: Path) -> Path:
     """A copy of the tracked files in ``folder`` with its own environment, the package installed from there."""
-    checkout = folder / "checkout"
-    for name in run("git", "ls-files", cwd=ROOT).splitlines():
-        if (ROOT / name).is_file():
-            (checkout / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, checkout / name)
+    checkout = copy_tracked(folder / "checkout")
     venv = checkout / ".venv"
     try:
         run("cp", "-al", sys.prefix, venv, cwd=folder)  # hard links: seconds, and no extra space

@@ -30,13 +30,18 @@ def run(*args: str | Path, cwd: Path, env: dict[str, str] | None = None) -> str:
     return done.stdout
 
 
-def build_wheel(dest: Path) -> Path:
-    """The wheel of the committed files (a copy of the tracked tree, so the repo gets no build/ folder)."""
-    tree = dest / "tree"
+def copy_tracked(dest: Path) -> Path:
+    """A copy of the repository's tracked files (as a clone would have them, uncommitted edits included)."""
     for name in run("git", "ls-files", cwd=ROOT).splitlines():
         if (ROOT / name).is_file():
-            (tree / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, tree / name)
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, dest / name)
+    return dest
+
+
+def build_wheel(dest: Path) -> Path:
+    """The wheel of the committed files (a copy of the tracked tree, so the repo gets no build/ folder)."""
+    tree = copy_tracked(dest / "tree")
     run(
         sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", dest, tree, cwd=dest
     )
