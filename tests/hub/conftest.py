@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, BrowserContext
 
 from hub import accounts, deploy, server
 from hub.accounts import Account
@@ -65,3 +66,16 @@ def hub(deployment: Deployment) -> Iterator[server.Hub]:
 
 # The browser of tests/browser (Debian's Chromium, loopback only), for the term in the browser.
 from tests.browser.conftest import browser  # noqa: E402, F401
+
+
+@pytest.fixture
+def session(browser: Browser) -> Iterator[BrowserContext]:  # noqa: F811 (the fixture imported above)
+    """A fresh browser context (no cookies: nobody logged in) for one test, closed after it."""
+    from tests.browser.conftest import PAGE_TIMEOUT_MS, VIEWPORT
+
+    context = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+    context.set_default_timeout(PAGE_TIMEOUT_MS)
+    try:
+        yield context
+    finally:
+        context.close()

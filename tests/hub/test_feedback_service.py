@@ -5,8 +5,6 @@ fetches nothing of hers; a fourth attempt inside the window shows "waiting until
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from playwright.sync_api import Browser, BrowserContext
 
@@ -69,15 +67,3 @@ def test_feedback_on_submit(browser: Browser, session: BrowserContext, hub: Hub,
     page.reload()
     assert "waiting until" in page.locator("body").inner_text()
     page.screenshot(path=ARTIFACTS / "feedback-status-waiting.png")
-
-
-@pytest.fixture
-def session(browser: Browser) -> Iterator[BrowserContext]:
-    from tests.browser.conftest import PAGE_TIMEOUT_MS, VIEWPORT
-
-    context = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
-    context.set_default_timeout(PAGE_TIMEOUT_MS)
-    try:
-        yield context
-    finally:
-        context.close()

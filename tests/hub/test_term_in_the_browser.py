@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -47,16 +46,6 @@ WRITTEN_IN = "task1_fitting"
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
-
-
-@pytest.fixture
-def session(browser: Browser) -> Iterator[BrowserContext]:
-    context = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
-    context.set_default_timeout(PAGE_TIMEOUT_MS)
-    try:
-        yield context
-    finally:
-        context.close()
 
 
 def log_in(context: BrowserContext, hub: Hub, person: Account) -> Page:
