@@ -16,7 +16,7 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.LimitOutput",
     "autograder.checks.messages.ShowVerdicts",  # a failing verdict's message goes first in its cell's outputs
     "autograder.plugins.scoring.BatchedSaveAutoGrades",  # in place of SaveAutoGrades: checked cells score by verdict
-    "nbgrader.preprocessors.AssignLatePenalties",
+    "autograder.plugins.scoring.AssignLatePenalties",  # nbgrader's, inside autograder grade's gradebook transaction
     "autograder.plugins.cells.CheckCellMetadata",  # a wrong schema version fails this student, not the run
 ]
 c.GenerateFeedback.preprocessors = [
@@ -30,7 +30,7 @@ c.Autograde.sanitize_preprocessors = [
     "autograder.engine.intake.PlainFilesOnly",  # a submission with links or special files is not graded
     "nbgrader.preprocessors.ClearOutput",
     "autograder.plugins.cells.DeduplicateIds",  # copies of a grade id become plain cells
-    "nbgrader.preprocessors.OverwriteKernelspec",
+    "autograder.plugins.cells.OverwriteKernelspec",  # nbgrader's, inside autograder grade's gradebook transaction
     "autograder.plugins.cells.OverwriteCells",  # nbgrader's, with one gradebook query per notebook
     "autograder.plugins.cells.CheckCellMetadata",  # a wrong schema version fails this student, not the run
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import glob
+import importlib
 import logging
 import os
 import re
@@ -172,10 +173,20 @@ def ensure_tools_on_path() -> None:
 
 
 @contextlib.contextmanager
-def course_on_path(course_root: Path) -> Iterator[None]:
+def course_on_path(course_root: Path, module_name: str = "") -> Iterator[None]:
     """Import with the course root first on the path: how the course's own modules (its checks, its warm-up)
-    are found, before the installed ones of the same name."""
+    are found, before the installed ones of the same name.
+
+    With ``module_name``, its top-level package is first forgotten if what an earlier import left in
+    ``sys.modules`` came from elsewhere (another course, a checkout) or was edited since: a long-lived
+    process (the engine, the feedback service, a test run) grades with this course's checks as they are now.
+    """
     root = str(course_root)
+    package = module_name.partition(".")[0]
+    if package and _stale(package, course_root):
+        for name in _modules(package):
+            _LOADED.pop(getattr(sys.modules.pop(name), "__file__", None) or "", None)
+        importlib.invalidate_caches()
     added = root not in sys.path
     if added:
         sys.path.insert(0, root)
@@ -184,3 +195,32 @@ def course_on_path(course_root: Path) -> Iterator[None]:
     finally:
         if added:
             sys.path.remove(root)
+        for name in _modules(package) if package else ():
+            file = getattr(sys.modules[name], "__file__", None)
+            if file and file not in _LOADED:
+                _LOADED[file] = _mtime(file)
+
+
+_LOADED: dict[str, int] = {}
+"""The modification time of each course module's file when :func:`course_on_path` saw it imported."""
+
+
+def _modules(package: str) -> list[str]:
+    return [n for n in list(sys.modules) if n == package or n.startswith(package + ".")]
+
+
+def _mtime(file: str) -> int:
+    try:
+        return os.stat(file).st_mtime_ns
+    except OSError:
+        return -1
+
+
+def _stale(package: str, course_root: Path) -> bool:
+    """Whether a module of ``package`` in ``sys.modules`` is not this course's file as it is now."""
+    inside = str(course_root.resolve()) + os.sep
+    for name in _modules(package):
+        file = getattr(sys.modules[name], "__file__", None)
+        if not file or not str(Path(file).resolve()).startswith(inside) or _LOADED.get(file) != _mtime(file):
+            return True
+    return False

@@ -26,12 +26,26 @@ AUTOGRADE_PREPROCESSORS = [
     "nbgrader.preprocessors.LimitOutput",
     "autograder.checks.messages.ShowVerdicts",
     SAVE_GRADES,
-    "nbgrader.preprocessors.AssignLatePenalties",
+    "autograder.plugins.scoring.AssignLatePenalties",
     "autograder.plugins.cells.CheckCellMetadata",  # a wrong schema version fails this student, not the run
 ]
-"""nbgrader's own ``Autograde.autograde_preprocessors``, with our two steps in place of ``Execute`` and
-``SaveAutoGrades`` (and the grader's messages shown before scoring): what ``autograder grade`` uses when the
-course's config does not set the list."""
+"""nbgrader's own ``Autograde.autograde_preprocessors``, with our steps in place of ``Execute``,
+``SaveAutoGrades``, ``AssignLatePenalties`` and ``CheckCellMetadata`` (and the grader's messages shown before
+scoring): what ``autograder grade`` uses when the course's config does not set the list."""
+
+BATCH_AWARE = {
+    "nbgrader.preprocessors.OverwriteKernelspec": "autograder.plugins.cells.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells": "autograder.plugins.cells.OverwriteCells",
+    "nbgrader.preprocessors.SaveAutoGrades": SAVE_GRADES,
+    "nbgrader.preprocessors.AssignLatePenalties": "autograder.plugins.scoring.AssignLatePenalties",
+}
+"""nbgrader's steps that open a ``Gradebook`` of their own, and ours that open the one they are given.
+
+``autograder grade`` writes the gradebook in one open transaction per batch of submissions
+(:mod:`autograder.engine.batch`), which it passes to its steps; nbgrader's own steps would open another
+connection instead, and wait for the batch's write lock (SQLite) or not see the submission the batch has just
+registered (PostgreSQL). So the engine runs ours wherever a course's lists name nbgrader's (``SaveAutoGrades``
+becomes ``BatchedSaveAutoGrades``: the same scores where the grader has no check of the cell)."""
 
 FEEDBACK_PREPROCESSORS = [
     "autograder.reports.feedback.FeedbackGrades",
@@ -60,6 +74,15 @@ def is_execute_step(item: Any) -> bool:
 
     cls = import_item(item) if isinstance(item, str) else item
     return isinstance(cls, type) and issubclass(cls, ExecutePreprocessor)
+
+
+def batch_aware(steps: list[Any]) -> list[Any]:
+    """``steps`` (preprocessor classes, or their import names) with ours in place of nbgrader's
+    (:data:`BATCH_AWARE`), however the course names them."""
+    from traitlets.utils.importstring import import_item
+
+    ours = {import_item(stock): step for stock, step in BATCH_AWARE.items()}
+    return [ours.get(import_item(item) if isinstance(item, str) else item, item) for item in steps]
 
 
 class Grader(Configurable):
@@ -152,14 +175,14 @@ class Grader(Configurable):
 
     @property
     def sanitize_preprocessors(self) -> list[Any]:
-        """The steps before execution: ``c.Autograde.sanitize_preprocessors``."""
-        return autograde_steps(self.config)[0]
+        """The steps before execution: ``c.Autograde.sanitize_preprocessors`` (see :func:`batch_aware`)."""
+        return batch_aware(autograde_steps(self.config)[0])
 
     @property
     def score_preprocessors(self) -> list[Any]:
         """The steps after execution: ``c.Autograde.autograde_preprocessors`` without its execute step (the
-        engine's runners execute the notebooks)."""
-        return [item for item in autograde_steps(self.config)[1] if not is_execute_step(item)]
+        engine's runners execute the notebooks; see :func:`batch_aware`)."""
+        return batch_aware([item for item in autograde_steps(self.config)[1] if not is_execute_step(item)])
 
 
 def load(config: Config) -> tuple[Grader, Limits]:

@@ -117,7 +117,8 @@ def options_page() -> str:
             "## Classes with nbgrader's options only",
             "",
             "These classes take the options of the nbgrader or nbconvert class they extend and declare none of",
-            "their own; the course's `nbgrader_config.py` names them in nbgrader's configurable lists.",
+            "their own. The course's `nbgrader_config.py` names the preprocessors and exporters among them in",
+            "nbgrader's configurable lists; the grader uses the others (the metadata validators) itself.",
             "",
         ]
         for cls in plain:

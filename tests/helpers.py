@@ -31,10 +31,16 @@ def make_course(dest: Path, *, with_release: bool = True) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "nbgrader_config.py", dest / "nbgrader_config.py")
     shutil.copytree(ROOT / "source", dest / "source")
-    shutil.copytree(ROOT / "solutions", dest / "solutions", ignore=shutil.ignore_patterns("__pycache__"))
+    copy_solutions(dest)
     if with_release:
         shutil.copytree(ROOT / "release", dest / "release")
     return dest
+
+
+def copy_solutions(course_root: Path) -> None:
+    """The course's ``solutions/`` (reference, checks, warm-up) into ``course_root``, where its config finds them:
+    the installed package carries the engine only."""
+    shutil.copytree(ROOT / "solutions", course_root / "solutions", ignore=shutil.ignore_patterns("__pycache__"))
 
 
 def source_folder(dest: Path) -> Path:

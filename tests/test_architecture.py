@@ -242,7 +242,7 @@ def test_every_module_lives_in_a_known_place() -> None:
 
 
 def test_importing_the_package_patches_nothing_in_nbgrader() -> None:
-    """nbgrader's engine factory and schema validator are only replaced by the grading loop, on purpose."""
+    """Importing any module of the package replaces nothing of nbgrader (grading does not either: test_lifecycle)."""
     names = sorted(module_name(p) for p in PACKAGE.rglob("*.py") if p.name != "__main__.py")
     program = (
         "import importlib, nbgrader.api as api, nbgrader.nbgraderformat.common as common\n"

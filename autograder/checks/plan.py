@@ -165,7 +165,7 @@ def plain_data_problem(value: Any) -> str | None:
 def load_module(module_name: str, course_root: Path) -> ModuleType:
     """The assignment's checks module, imported with the course root first on the path."""
     try:
-        with course_on_path(course_root):
+        with course_on_path(course_root, module_name):
             return importlib.import_module(module_name)
     except Exception as exc:
         raise AutograderError(f"cannot load the grader's checks {module_name!r}: {exc}") from None

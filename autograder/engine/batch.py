@@ -5,13 +5,19 @@ Stock nbgrader commits the gradebook about thirty-five times per submission
 During ``autograder grade`` a :class:`Batch` holds one connection with one
 transaction open: each submission's gradebook work runs in a :meth:`Batch.unit`
 (a SAVEPOINT: a submission that fails part-way leaves nothing behind), every
-``Gradebook`` opened meanwhile, nbgrader's own included, works on that
-connection inside a savepoint of its own, and its commits only release it. The
-batch commits every ``c.Grader.batch_submissions`` submissions, and at the end
-of the run; and ``c.Grader.batch_seconds`` after its first write at the latest,
-even while the run only waits for its workers: the transaction holds SQLite's
-write lock, and another writer (the formgrader saving a grade) waits for it only
-so long (5 s, nbgrader's connections being pysqlite's defaults).
+gradebook opened on the batch (:meth:`Batch.gradebook`) works on that connection
+inside a savepoint of its own, and its commits only release it. The batch commits
+every ``c.Grader.batch_submissions`` submissions, and at the end of the run; and
+``c.Grader.batch_seconds`` after its first write at the latest, even while the run
+only waits for its workers: the transaction holds SQLite's write lock, and another
+writer (the formgrader saving a grade) waits for it only so long (5 s, nbgrader's
+connections being pysqlite's defaults).
+
+The batch is handed on, never looked up: the engine passes it to the functions
+that open the gradebook, and to the preprocessors it runs in their ``resources``
+(under :data:`RESOURCE`). nbgrader's steps that open a ``Gradebook`` of their own
+run as our subclasses (:mod:`autograder.plugins.cells`,
+:mod:`autograder.plugins.scoring`), which open theirs on the batch.
 
 What must not be seen before the gradebook holds it (a submission's record, that
 says it is graded; the callbacks that report it) waits in :meth:`Batch.defer`
@@ -46,12 +52,9 @@ class SharedConnection(Connection):
         """Nothing: the batch closes the connection."""
 
 
-_ACTIVE: dict[str, Batch] = {}
-
-
-def active(url: str) -> Batch | None:
-    """The batch open on the gradebook at ``url``, if any."""
-    return _ACTIVE.get(url)
+RESOURCE = "autograder_batch"
+"""The key of the open :class:`Batch` in the ``resources`` the engine passes to each preprocessor (absent
+under nbgrader's own commands, which open no batch)."""
 
 
 class Batch:
@@ -73,14 +76,10 @@ class Batch:
         self._written: float | None = None  # when the first unit since the last commit began
 
     def __enter__(self) -> Batch:
-        if self.url in _ACTIVE:
-            raise AutograderError("a grading batch is already open on this gradebook")
-        _ACTIVE[self.url] = self
         return self
 
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
         """Commit what the finished units did (an interrupted run keeps them), then close."""
-        _ACTIVE.pop(self.url, None)
         try:
             self.commit(again=False)
         except Exception:
@@ -159,16 +158,13 @@ class Batch:
         if again:
             self._transaction = self.connection.begin()
 
-    def shared(self) -> SharedConnection:
-        """The connection, for a gradebook opened during a unit (outside one, no gradebook may be opened)."""
-        if not self._in_unit:
-            raise AutograderError("the gradebook was opened outside a grading unit during a batch")
-        return self.connection
-
     def adopt(self, gb: Gradebook) -> None:
         """Set up ``gb`` (not initialised) on the batch's connection without nbgrader's set-up: the tables
-        and the course exist, since the run checked the assignment is released before it began."""
-        gb.engine = self.shared()
+        and the course exist, since the run checked the assignment is released before it began. Only during
+        a unit: what a gradebook writes belongs to one submission."""
+        if not self._in_unit:
+            raise AutograderError("the gradebook was opened outside a grading unit during a batch")
+        gb.engine = self.connection
         gb.db = scoped_session(sessionmaker(autoflush=True, bind=gb.engine, future=True))
         gb.course_id, gb.authenticator = "default_course", None
 

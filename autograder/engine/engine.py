@@ -27,7 +27,7 @@ from typing import Any
 from autograder import settings
 from autograder.checks.plan import Plan
 from autograder.course import Course
-from autograder.engine import gradebook, regrade, seeds, speedups
+from autograder.engine import gradebook, regrade, seeds
 from autograder.engine.batch import Batch
 from autograder.engine.finalize import finalize
 from autograder.engine.lock import course_lock
@@ -95,7 +95,6 @@ class Engine:
         if self.closed:
             raise AutograderError("this grading engine is closed")
         if self.runner is None:
-            speedups.install()
             if self.scheduler:
                 self.runner = DaskRunner(self.scheduler, self.limits, self.spec)
             else:
@@ -109,7 +108,6 @@ class Engine:
         if self.runner is not None:
             self.runner.close()
             self.runner = None
-            speedups.dispose_engines()
         self.closed = True
 
     def __enter__(self) -> Engine:
@@ -192,7 +190,7 @@ class Engine:
         try:
             with batch.unit():
                 job = prepare(self.course, run.assignment, student, execute_ungraded=self.grader.execute_ungraded,
-                              plan=run.plan)  # fmt: skip
+                              plan=run.plan, batch=batch)  # fmt: skip
         except Exception as exc:  # nothing of it is in the gradebook: its record says why
             reason = str(exc) if isinstance(exc, Refused) else unprocessable(exc)
             if not isinstance(exc, Refused):
@@ -215,7 +213,7 @@ class Engine:
         try:
             with batch.unit():
                 result = finalize(self.course, job, runs, time.monotonic() - started, plan=run.plan, regrade=again,
-                                  prepared=prepared, record=False)  # fmt: skip
+                                  prepared=prepared, record=False, batch=batch)  # fmt: skip
         except Exception as exc:  # nothing of it stays in the gradebook (its savepoint is rolled back)
             log.debug("%s: not graded", job.student, exc_info=True)
             reason = unprocessable(exc)

@@ -23,6 +23,7 @@ from autograder import notebooks
 from autograder.checks import verdicts
 from autograder.course import Course
 from autograder.engine import gradebook
+from autograder.engine.batch import Batch
 from autograder.engine.prepare import Job, one_line, resources, run_preprocessors
 from autograder.engine.regrade import Regrade
 from autograder.engine.results import BY_GRADER, FINALIZE, PREPARE, SubmissionResult, write_record
@@ -108,8 +109,8 @@ def _diagnose(name: str, nb: Any, expected: set[str], limits_note: str) -> tuple
     return notes, causes
 
 
-def _zero_missing(course: Course, assignment: str, student: str, name: str) -> None:
-    with gradebook.open_gradebook(course) as gb:
+def _zero_missing(course: Course, assignment: str, student: str, name: str, batch: Batch | None) -> None:
+    with gradebook.open_gradebook(course, batch) as gb:
         submission = gb.find_submission_notebook(name, assignment, student)
         for grade in submission.grades:
             grade.auto_score = 0
@@ -125,6 +126,8 @@ class _Scoring:
     job: Job
     plan: verdicts.Plan | None
     limits_note: str
+    batch: Batch | None = None
+    """The engine's open batch, where the gradebook work goes (None: nbgrader's own connections)."""
     messages: list[str] = field(default_factory=list)
     causes: set[Cause] = field(default_factory=set)
     """For the submission's status (:func:`autograder.engine.status.decide`)."""
@@ -148,7 +151,7 @@ class _Scoring:
         if job.problems or job.refused:
             self.causes.add(Cause.NOT_TAKEN)
         for name in job.problems:
-            _zero_missing(self.course, job.assignment, job.student, name)
+            _zero_missing(self.course, job.assignment, job.student, name, self.batch)
         return out_dir
 
     def executed(self, name: str, run: RunResult) -> Any:
@@ -171,17 +174,17 @@ class _Scoring:
         cannot be scored scores 0, every code cell showing why."""
         course, job = self.course, self.job
         nb = self.executed(name, run)
-        info = resources(course, job.assignment, job.student, name)
+        info = resources(course, job.assignment, job.student, name, self.batch)
         if self.plan is not None and name not in job.skip:
             info["verdicts"] = judge_run(self.plan, name, run)
         try:
-            with gradebook.attempt(course):  # a failure part-way leaves none of its writes for the retry
+            with gradebook.attempt(self.batch):  # a failure part-way leaves none of its writes for the retry
                 nb = run_preprocessors(self.score, nb, info, course.config)
         except Exception as exc:  # whatever the notebook held, scoring it must not stop the run
             reason = f"{name}: could not be scored ({one_line(exc)})"
             self.messages.append(reason)
             self.causes.add(Cause.NOT_SCORED)
-            info = resources(course, job.assignment, job.student, name)
+            info = resources(course, job.assignment, job.student, name, self.batch)
             nb = run_preprocessors(self.score, not_run(job.notebooks[name], reason), info, course.config)
         judged = info.get("verdicts", {})
         self.verdicts_of.update({(name, gid): v for gid, v in judged.items()})
@@ -194,8 +197,10 @@ class _Scoring:
         ``regrade`` did not score again carried over; its status and message from what was found."""
         course, job, plan = self.course, self.job, self.plan
         if regrade is not None:
-            regrade.restore(course)
-        result = gradebook.read_submission(course, job.assignment, job.student, self.scored, self.verdicts_of)
+            regrade.restore(course, self.batch)
+        result = gradebook.read_submission(
+            course, job.assignment, job.student, self.scored, self.verdicts_of, batch=self.batch
+        )
         if result is None:
             raise AutograderError(f"{job.student}: the gradebook lost the submission while grading")
         for check in result.checks:
@@ -239,6 +244,7 @@ def finalize(
     regrade: Regrade | None = None,
     prepared: float = 0.0,
     record: bool = True,
+    batch: Batch | None = None,
 ) -> SubmissionResult:
     """Score the executed notebooks into the gradebook, write autograded/, then the record.
 
@@ -249,10 +255,11 @@ def finalize(
     The submission's status is :func:`autograder.engine.status.decide`'s, from everything found on the way.
     The record keeps the seconds of each stage: ``prepared`` (spent taking the submission in), the runs'
     (:mod:`autograder.jail.timing`) and this one's. Without ``record``, the caller writes the record (when
-    the gradebook transaction holding these scores is committed).
+    the gradebook transaction holding these scores is committed). ``batch``: the engine's open
+    :class:`~autograder.engine.batch.Batch`, where the gradebook work goes.
     """
     began = time.monotonic()
-    scoring = _Scoring(course, job, plan, limits_note)
+    scoring = _Scoring(course, job, plan, limits_note, batch)
     out_dir = scoring.start()
     for name in job.notebooks:
         nb = scoring.notebook(name, runs.get(name) or RunResult.failed("not executed"))

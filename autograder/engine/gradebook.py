@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from autograder import notebooks
 from autograder.checks.messages import GRADER_CHECK
 from autograder.course import Course
-from autograder.engine import batch
+from autograder.engine.batch import Batch
 from autograder.engine.results import BY_GRADER, BY_HAND, BY_NOTEBOOK, CheckResult, SubmissionResult
 from autograder.engine.status import graded
 from autograder.errors import AutograderError
@@ -28,11 +28,11 @@ def safe_url(url: str) -> str:
         return "the configured db_url"
 
 
-def open_gradebook(course: Course) -> Gradebook:
-    """nbgrader's ``Gradebook`` of the course (on the open batch's connection during ``autograder grade``)."""
-    open_batch = batch.active(course.gradebook_url())
-    if open_batch is not None:
-        return open_batch.gradebook()
+def open_gradebook(course: Course, batch: Batch | None = None) -> Gradebook:
+    """nbgrader's ``Gradebook`` of the course: on ``batch``'s connection when one is open (during
+    ``autograder grade``), else a connection of its own."""
+    if batch is not None:
+        return batch.gradebook()
     try:
         return Gradebook(course.gradebook_url())
     except Exception as exc:
@@ -41,10 +41,9 @@ def open_gradebook(course: Course) -> Gradebook:
         raise AutograderError(f"cannot open the gradebook at {safe_url(course.gradebook_url())}: {first}") from None
 
 
-def attempt(course: Course) -> contextlib.AbstractContextManager[None]:
+def attempt(batch: Batch | None) -> contextlib.AbstractContextManager[None]:
     """Gradebook work that is undone whole if it raises, when a batch is open (:meth:`Batch.attempt`)."""
-    open_batch = batch.active(course.gradebook_url())
-    return open_batch.attempt() if open_batch is not None else contextlib.nullcontext()
+    return batch.attempt() if batch is not None else contextlib.nullcontext()
 
 
 def require_released(course: Course, assignment: str) -> None:
@@ -101,12 +100,14 @@ def read_submission(
     student: str,
     scored: Mapping[str, NotebookNode] | None = None,
     verdicts: Mapping[tuple[str, str], Any] | None = None,
+    batch: Batch | None = None,
 ) -> SubmissionResult | None:
-    """The gradebook's scores for one submission, or None if it has not been graded (``scored``: see
-    :func:`failure_messages`). A cell the grader checked (``verdicts``, by notebook and grade id) takes its
-    message, misconception and suspect flag from its verdict; only other cells' messages are read from outputs."""
+    """The gradebook's scores for one submission (read on ``batch``, if open), or None if it has not been graded
+    (``scored``: see :func:`failure_messages`). A cell the grader checked (``verdicts``, by notebook and grade
+    id) takes its message, misconception and suspect flag from its verdict; only other cells' messages are read
+    from outputs."""
     verdicts = verdicts or {}
-    with open_gradebook(course) as gb:
+    with open_gradebook(course, batch) as gb:
         try:
             submission = gb.find_submission(assignment, student)
         except MissingEntry:

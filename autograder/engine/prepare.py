@@ -25,6 +25,7 @@ from traitlets.config import Config
 from autograder.checks import verdicts
 from autograder.course import Course
 from autograder.engine import gradebook, intake
+from autograder.engine.batch import RESOURCE, Batch
 from autograder.errors import AutograderError
 from autograder.jail.protocol import Probe
 from autograder.settings import Grader
@@ -91,12 +92,14 @@ def set_up_prefix(nb: dict[str, Any], locked: dict[str, str]) -> int:
     return count
 
 
-def resources(course: Course, assignment: str, student: str, name: str) -> dict[str, Any]:
-    """nbgrader's per-notebook resources, as its converters make them."""
+def resources(course: Course, assignment: str, student: str, name: str, batch: Batch | None = None) -> dict[str, Any]:
+    """nbgrader's per-notebook resources, as its converters make them, and the open ``batch`` (if any) for the
+    steps that open the gradebook (:data:`autograder.engine.batch.RESOURCE`)."""
     return {
         "unique_key": name,
         "output_files_dir": f"{name}_files",
         "nbgrader": {"student": student, "assignment": assignment, "notebook": name, "db_url": course.gradebook_url()},
+        RESOURCE: batch,
     }
 
 
@@ -174,10 +177,13 @@ def submission_files(taken: intake.Intake) -> dict[str, bytes]:
     return {relative: data for relative, data in taken.files.items() if not relative.endswith(".ipynb")}
 
 
-def register(course: Course, job: Job, timestamp: datetime.datetime | None) -> dict[str, dict[str, str]]:
-    """Register the job's student and submission in the gradebook, note the grade ids each notebook must have;
-    each notebook's locked code cells (:func:`locked_code`), by name, in the assignment's order."""
-    with gradebook.open_gradebook(course) as gb:
+def register(
+    course: Course, job: Job, timestamp: datetime.datetime | None, batch: Batch | None = None
+) -> dict[str, dict[str, str]]:
+    """Register the job's student and submission in the gradebook (on ``batch``, if open), note the grade ids
+    each notebook must have; each notebook's locked code cells (:func:`locked_code`), by name, in the
+    assignment's order."""
+    with gradebook.open_gradebook(course, batch) as gb:
         gb.update_or_create_student(job.student)
         if timestamp:
             gb.update_or_create_submission(job.assignment, job.student, timestamp=timestamp)
@@ -227,11 +233,12 @@ def read_submitted(name: str, taken: intake.Intake, grader: Grader) -> tuple[Any
     return nb, ""
 
 
-def sanitize(course: Course, job: Job, name: str, nb: Any, locked: dict[str, str], grader: Grader) -> None:
+def sanitize(
+    course: Course, job: Job, name: str, nb: Any, locked: dict[str, str], grader: Grader, batch: Batch | None = None
+) -> None:
     """Put ``nb`` through the sanitizing preprocessors into the job, with the length of its set-up prefix."""
-    nb = run_preprocessors(
-        grader.sanitize_preprocessors, nb, resources(course, job.assignment, job.student, name), course.config
-    )
+    info = resources(course, job.assignment, job.student, name, batch)
+    nb = run_preprocessors(grader.sanitize_preprocessors, nb, info, course.config)
     job.notebooks[name] = dict(nb)
     job.prefix[name] = set_up_prefix(job.notebooks[name], locked) if grader.share_prefix else 0
 
@@ -243,13 +250,15 @@ def prepare(
     *,
     execute_ungraded: bool = False,
     plan: verdicts.Plan | None = None,
+    batch: Batch | None = None,
 ) -> Job:
-    """Register the submission in the gradebook, sanitize its notebooks and attach the grader's probes."""
+    """Register the submission in the gradebook, sanitize its notebooks and attach the grader's probes
+    (``batch``: the engine's open :class:`~autograder.engine.batch.Batch`, where the gradebook work goes)."""
     folder = course.submitted_path(assignment, student)
     timestamp = read_timestamp(folder)
     job = Job(student=student, assignment=assignment, timestamp=timestamp.isoformat() if timestamp else None)
     grader = Grader(config=course.config)
-    locked = register(course, job, timestamp)
+    locked = register(course, job, timestamp, batch)
     names = list(locked)
     taken = take(course, folder, names)
     note_left_out(job, taken, names)
@@ -259,7 +268,7 @@ def prepare(
             job.problems[name] = problem
             continue
         try:
-            sanitize(course, job, name, nb, locked[name], grader)
+            sanitize(course, job, name, nb, locked[name], grader, batch)
             if not execute_ungraded and not has_grade_cells(job.notebooks[name]):
                 job.skip.add(name)
             elif plan is not None:

@@ -28,6 +28,7 @@ from pathlib import Path
 from autograder.checks.plan import Plan
 from autograder.course import Course
 from autograder.engine import gradebook
+from autograder.engine.batch import Batch
 from autograder.engine.results import CheckResult, SubmissionResult
 
 CHANGES_DIR = Path(".autograder") / "changes"
@@ -70,9 +71,9 @@ class Regrade:
                         kept[(nb.name, grade.name)] = Kept(grade.auto_score, bool(grade.needs_manual_grade))
         return cls(old, changed, kept)
 
-    def restore(self, course: Course) -> None:
-        """Put the unchanged cells' auto scores and review flags back, in one transaction."""
-        with gradebook.open_gradebook(course) as gb:
+    def restore(self, course: Course, batch: Batch | None = None) -> None:
+        """Put the unchanged cells' auto scores and review flags back, in one transaction (on ``batch``, if open)."""
+        with gradebook.open_gradebook(course, batch) as gb:
             submission = gb.find_submission(self.old.assignment, self.old.student)
             for nb in submission.notebooks:
                 for grade in nb.grades:

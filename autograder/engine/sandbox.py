@@ -268,7 +268,7 @@ def _origin(name: str, course_root: Path) -> str | None:
     import importlib.util
 
     try:
-        with course_on_path(course_root):
+        with course_on_path(course_root, name):
             spec = importlib.util.find_spec(name)
     except (ImportError, ValueError):
         return None

@@ -38,7 +38,7 @@ from autograder.course import Course
 from autograder.engine import gradebook, seeds
 from autograder.engine.finalize import executed_notebook, judge_run, not_run
 from autograder.engine.intake import OverLimit, check_shape
-from autograder.engine.prepare import locked_code, set_up_prefix, submission_files, take
+from autograder.engine.prepare import has_grade_cells, locked_code, set_up_prefix, submission_files, take
 from autograder.engine.results import RECORD_NAME
 from autograder.engine.runners import ZygotePool, run_notebook
 from autograder.engine.sandbox import Sandbox, ZygoteSpec
@@ -118,6 +118,10 @@ class SandboxedExecute(Execute):  # type: ignore[misc]
         python_kernel(nb, KernelSpecManager(parent=self))
         course = course_of(self.config, CourseDirectory(config=self.config).root)
         grader, limits = settings.load(self.config)
+        if not grader.execute_ungraded and not has_grade_cells(nb):
+            self.log.info("%s/%s: %s has no grade cells: not run (c.Grader.execute_ungraded)",
+                          info["student"], assignment, name)  # fmt: skip
+            return nb, resources  # as autograder grade: its outputs cannot change a score
         plan = seeds.assignment_plan(course, assignment)
         sandbox = Sandbox.from_settings(grader) if grader.sandbox else None
         spec = ZygoteSpec.from_settings(grader, course.root, sandbox)

@@ -28,19 +28,26 @@ from nbgrader.api import (
     TaskCell,
 )
 
-from autograder.engine import batch
+from autograder.engine.batch import RESOURCE, Batch
 
 
 class NotebookGradebook(Gradebook):  # type: ignore[misc]
     """nbgrader's ``Gradebook``, finding source cells, graded cells, grades and comments by notebook."""
 
-    def __init__(self, db_url: str, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, db_url: str, *args: Any, batch: Batch | None = None, **kwargs: Any) -> None:
+        """On ``batch``'s connection, without nbgrader's set-up, when a batch is open (during ``autograder
+        grade``); else nbgrader's own ``Gradebook(db_url, ...)``."""
         self._loaded: dict[tuple[Any, ...], dict[str, Any]] = {}
-        open_batch = batch.active(db_url)
-        if open_batch is not None:  # during autograder grade: the batch's connection, no set-up
-            open_batch.adopt(self)
+        if batch is not None:
+            batch.adopt(self)
         else:
             super().__init__(db_url, *args, **kwargs)
+
+    @classmethod
+    def of(cls, resources: Any) -> NotebookGradebook:
+        """The gradebook a preprocessor opens for the notebook its ``resources`` describe: ``db_url``'s, on the
+        engine's open batch when ``resources`` carry one (:data:`autograder.engine.batch.RESOURCE`)."""
+        return cls(resources["nbgrader"]["db_url"], batch=resources.get(RESOURCE))
 
     def _released(self, model: Any, notebook: str, assignment: str) -> dict[str, Any]:
         """Every ``model`` row (source, grade or task cell) of the released notebook, by name."""

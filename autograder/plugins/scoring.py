@@ -1,8 +1,10 @@
-"""Scoring by the grader's verdicts: nbgrader's ``SaveAutoGrades``, one commit per notebook.
+"""Scoring by the grader's verdicts: nbgrader's ``SaveAutoGrades``, one commit per notebook; and nbgrader's
+``AssignLatePenalties``.
 
 Both ``autograder grade`` (:mod:`autograder.engine.finalize`) and ``nbgrader
-autograde`` (after :class:`~autograder.plugins.execute.SandboxedExecute`) run it,
-from ``Autograde.autograde_preprocessors``.
+autograde`` (after :class:`~autograder.plugins.execute.SandboxedExecute`) run them,
+from ``Autograde.autograde_preprocessors``. Each opens the gradebook it is given
+(:meth:`NotebookGradebook.of`): during ``autograder grade``, the engine's open batch.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from nbgrader import utils as nbgrader_utils
+from nbgrader.preprocessors import AssignLatePenalties as NbgraderAssignLatePenalties
 from nbgrader.preprocessors import SaveAutoGrades
 
 from autograder.checks.messages import grader_output
@@ -45,7 +48,7 @@ class BatchedSaveAutoGrades(SaveAutoGrades):  # type: ignore[misc]
         info = resources["nbgrader"]
         self.notebook_id, self.assignment_id = info["notebook"], info["assignment"]
         self.student_id, self.db_url = info["student"], info["db_url"]
-        self.gradebook = NotebookGradebook(self.db_url)
+        self.gradebook = NotebookGradebook.of(resources)
         with self.gradebook:
             session = self.gradebook.db
             commit = session.commit
@@ -55,4 +58,30 @@ class BatchedSaveAutoGrades(SaveAutoGrades):  # type: ignore[misc]
             finally:
                 session.commit = commit
             session.commit()
+        return nb, resources
+
+
+class AssignLatePenalties(NbgraderAssignLatePenalties):  # type: ignore[misc]
+    """nbgrader's ``AssignLatePenalties`` (its plugin, ``c.AssignLatePenalties.plugin_class``, its bounds on the
+    penalty and its messages), on the gradebook the step is given (:meth:`NotebookGradebook.of`)."""
+
+    def preprocess(self, nb: Any, resources: Any) -> Any:
+        info = resources["nbgrader"]
+        self.notebook_id, self.assignment_id = info["notebook"], info["assignment"]
+        self.student_id, self.db_url = info["student"], info["db_url"]
+        self.init_plugin()
+        self.gradebook = NotebookGradebook.of(resources)
+        with self.gradebook:
+            nb, resources = super(NbgraderAssignLatePenalties, self).preprocess(nb, resources)  # each cell, as is
+            submission = self.gradebook.find_submission(self.assignment_id, self.student_id)
+            notebook = self.gradebook.find_submission_notebook(self.notebook_id, self.assignment_id, self.student_id)
+            notebook.late_submission_penalty = None  # no penalty unless this grading finds one
+            late = submission.total_seconds_late
+            if late > 0:
+                self.log.warning("%s is %s seconds late", submission, late)
+                penalty = self.plugin_inst.late_submission_penalty(self.student_id, notebook.score, late)
+                self.log.warning("Late submission penalty: %s", penalty)
+                if penalty is not None:
+                    notebook.late_submission_penalty = self._check_late_penalty(notebook, penalty)
+            self.gradebook.db.commit()
         return nb, resources

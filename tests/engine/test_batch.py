@@ -7,7 +7,6 @@ import math
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,24 +16,22 @@ from nbconvert.preprocessors import Preprocessor
 from nbgrader.api import Gradebook, MissingEntry
 
 from autograder.course import Course
-from autograder.engine import speedups
 from autograder.engine.batch import Batch
 from autograder.engine.grade import grade
 from autograder.engine.results import RECORD_NAME, Status
 from autograder.errors import AutograderError
+from autograder.plugins.lookups import NotebookGradebook
 from autograder.samples import Variant, reference_answers
 from demo.cohort import SAMPLE_COHORT
 from tests.helpers import ROOT, released_course
 
 
 @pytest.fixture
-def gradebook_url(tmp_path: Path) -> Iterator[str]:
-    """An empty nbgrader gradebook with the course's tables, and nbgrader's gradebooks routed to open batches."""
+def gradebook_url(tmp_path: Path) -> str:
+    """An empty nbgrader gradebook with the course's tables."""
     url = f"sqlite:///{tmp_path / 'gradebook.db'}"
     Gradebook(url).close()
-    speedups.install()
-    yield url
-    speedups.dispose_engines()
+    return url
 
 
 def students(url: str) -> set[str]:
@@ -45,10 +42,10 @@ def students(url: str) -> set[str]:
 
 def test_a_unit_that_raises_leaves_nothing_and_the_others_are_kept(gradebook_url: str) -> None:
     with Batch(gradebook_url) as batch:
-        with batch.unit(), Gradebook(gradebook_url) as gb:  # nbgrader's own Gradebook, on the batch's connection
+        with batch.unit(), batch.gradebook() as gb:  # nbgrader's Gradebook, on the batch's connection
             gb.add_student("kept")
         with pytest.raises(RuntimeError), batch.unit():
-            with Gradebook(gradebook_url) as gb:
+            with NotebookGradebook(gradebook_url, batch=batch) as gb:
                 gb.add_student("half_done")  # committed by nbgrader: only its savepoint is released
             raise RuntimeError("the submission failed after it")
         assert students(gradebook_url) == set()  # nothing is visible before the batch commits
@@ -84,9 +81,41 @@ def test_a_full_batch_commits_then_runs_what_waited(gradebook_url: str) -> None:
 def test_no_gradebook_opens_outside_a_unit_during_a_batch(gradebook_url: str) -> None:
     with Batch(gradebook_url) as batch:
         with pytest.raises(AutograderError, match="outside a grading unit"):
-            Gradebook(gradebook_url)
+            batch.gradebook()
+        with pytest.raises(AutograderError, match="outside a grading unit"):
+            NotebookGradebook(gradebook_url, batch=batch)
         with batch.unit(), pytest.raises(AutograderError, match="do not nest"), batch.unit():
             pass
+
+
+def test_the_engine_runs_ours_in_place_of_nbgraders_steps_that_open_their_own_gradebook() -> None:
+    """Named as nbgrader's (by import name or, as in nbgrader's defaults, as classes), the steps that would open
+    a connection beside the batch's run as ours, which open the gradebook on it; the others stay as named."""
+    from nbgrader import preprocessors as stock
+    from traitlets.config import Config
+
+    from autograder.settings import Grader
+
+    config = Config()
+    config.Autograde.autograde_preprocessors = [
+        "nbgrader.preprocessors.Execute",
+        "nbgrader.preprocessors.LimitOutput",
+        "nbgrader.preprocessors.SaveAutoGrades",
+        "nbgrader.preprocessors.latesubmissions.AssignLatePenalties",
+    ]
+    grader = Grader(config=config)
+    assert grader.score_preprocessors == [
+        "nbgrader.preprocessors.LimitOutput",
+        "autograder.plugins.scoring.BatchedSaveAutoGrades",
+        "autograder.plugins.scoring.AssignLatePenalties",
+    ]
+    assert grader.sanitize_preprocessors == [  # nbgrader's default list, of classes
+        stock.ClearOutput,
+        stock.DeduplicateIds,
+        "autograder.plugins.cells.OverwriteKernelspec",
+        "autograder.plugins.cells.OverwriteCells",
+        stock.CheckCellMetadata,
+    ]
 
 
 @pytest.mark.slow
@@ -117,8 +146,8 @@ def test_grading_commits_once_per_batch_not_per_step(tmp_path: Path) -> None:
 
 
 class ScoresThenFails(Preprocessor):  # type: ignore[misc]
-    """A scoring step that writes to the gradebook, then raises (the first time: not on the retry, which scores
-    the notebook as not run)."""
+    """A scoring step that writes to the gradebook it is given (the run's open batch), then raises (the first
+    time: not on the retry, which scores the notebook as not run)."""
 
     enabled = True
 
@@ -127,7 +156,7 @@ class ScoresThenFails(Preprocessor):  # type: ignore[misc]
         retry = any(o.get("ename") == "NotRun" for c in nb.cells for o in c.get("outputs", []))
         if info["notebook"] != "task2_relu" or retry:
             return nb, resources
-        with Gradebook(info["db_url"]) as gb:
+        with NotebookGradebook.of(resources) as gb:
             grade = gb.find_grade("triple_relu_matches_sum_of_relus", "task2_relu", "week3", info["student"])
             grade.extra_credit = 7.0
             gb.db.commit()  # on the batch's connection: releases this gradebook's savepoint only

@@ -57,13 +57,13 @@ def grade(checkout: Path, share_prefix: bool) -> dict[str, int]:
     return scores
 
 
-@pytest.fixture(params=["tmp", "var_tmp", "private_home"])
+@pytest.fixture(params=["tmp", "private_home_in_var_tmp"])
 def checkout(request: pytest.FixtureRequest) -> Iterator[Path]:
-    if request.param == "private_home":
-        home = Path(tempfile.mkdtemp(prefix="home-"))
-        home.chmod(0o700)  # only its owner may read it, as a home folder often is
+    if request.param == "tmp":
+        home = Path(tempfile.mkdtemp(prefix="autograder-", dir="/tmp"))
     else:
-        home = Path(tempfile.mkdtemp(prefix="autograder-", dir="/var/tmp" if request.param == "var_tmp" else "/tmp"))
+        home = Path(tempfile.mkdtemp(prefix="home-", dir="/var/tmp"))
+        home.chmod(0o700)  # only its owner may read it, as a home folder often is
     try:
         checkout = install_checkout(home)
         run(checkout / ".venv" / "bin" / "autograder", "release", "week3", cwd=checkout)
@@ -73,8 +73,9 @@ def checkout(request: pytest.FixtureRequest) -> Iterator[Path]:
         shutil.rmtree(home, ignore_errors=True)
 
 
-PREFIX_MODES = {"tmp": (False, True), "var_tmp": (False,), "private_home": (True,)}
-"""Both ways under /tmp, where the bug was; one way each elsewhere (the suite's time is counted)."""
+PREFIX_MODES = {"tmp": (False, True), "private_home_in_var_tmp": (True,)}
+"""Both ways under /tmp, where the bug was; one way in a home only its owner can read, under /var/tmp (the
+suite's time is counted)."""
 
 
 def test_the_reference_gets_full_marks_and_the_stub_none_wherever_it_is_installed(

@@ -23,12 +23,13 @@ from nbgrader.api import Gradebook
 
 from autograder import notebooks
 from autograder.course import Course
+from autograder.engine.prepare import has_grade_cells
 from autograder.plugins import AUTOGRADE_PREPROCESSORS, EXECUTE, SAVE_GRADES
 from autograder.reports.feedback import HIDDEN_PLACEHOLDER
 from autograder.samples import Variant, reference_answers
 from autograder.settings import Grader, autograde_steps, is_execute_step
 from demo.cohort import SAMPLE_COHORT
-from tests.helpers import ROOT, SOURCE, released_course, run_cli, text_of
+from tests.helpers import ROOT, SOURCE, copy_solutions, released_course, run_cli, text_of
 
 BIN = Path(sys.executable).parent
 STUDENTS = ("ada_reference", "ben_untouched_stub", "cai_forgets_zero_grad", "eli_relu_pairs_mixed")
@@ -138,6 +139,18 @@ def test_nbgrader_autograde_scores_every_cell_as_autograder_grade(graded: Graded
 
 
 @pytest.mark.slow
+def test_a_notebook_without_grade_cells_is_not_run_by_either_command(graded: Graded) -> None:
+    """``c.Grader.execute_ungraded`` (off) holds for both: Task 3 (optional, no points) is not trained for every
+    student, while the graded notebooks beside it are run."""
+    ungraded = [p.stem for p in (ROOT / "release" / "week3").glob("*.ipynb") if not has_grade_cells(notebooks.read(p))]
+    assert ungraded == ["task3_architectures"]
+    for course in (graded.by_nbgrader, graded.by_autograder):
+        folder = course.autograded_dir("week3", "ada_reference")
+        ran = {p.stem: any(c.get("outputs") for c in notebooks.read(p).cells) for p in folder.glob("*.ipynb")}
+        assert ran == {"task1_fitting": True, "task2_relu": True, "task3_architectures": False}, course.root
+
+
+@pytest.mark.slow
 def test_student_code_runs_in_the_sandbox_under_nbgrader_autograde(graded: Graded) -> None:
     folder = graded.by_nbgrader.autograded_dir("week3", SPY)
     nb = notebooks.read(folder / "task2_relu.ipynb")
@@ -193,6 +206,7 @@ def test_nbgrader_generate_feedback_hides_the_hidden_tests_of_nbgraders_own_exam
     config = (ROOT / "nbgrader_config.py").read_text()
     config += 'c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE"}  # as nbgrader\'s test\n'
     (root / "nbgrader_config.py").write_text(config)
+    copy_solutions(root)  # the config's warm-up and checks live in the course's solutions/
     shutil.copy(example, root / "source" / "squares" / "p1.ipynb")
     hidden = hidden_lines(notebooks.read(example))
     assert len(hidden) >= 4
