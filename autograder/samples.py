@@ -78,6 +78,17 @@ def build_cohort(variants: list[Variant], *, course_root: Path, assignment: str)
     ]
 
 
+def drop_ungraded(course_root: Path, assignment: str) -> None:
+    """Remove the notebooks without grade cells (Week 3's optional Task 3) from every submission of the course:
+    ``autograder grade`` never runs them (``c.Grader.execute_ungraded``), stock nbgrader would train Task 3's
+    models for each student, and neither gives them a point. For comparing the two on the same work."""
+    from autograder.engine.prepare import has_grade_cells
+
+    for path in sorted(course_root.glob(f"submitted/*/{assignment}/*.ipynb")):
+        if not has_grade_cells(notebooks.read(path)):
+            path.unlink()
+
+
 def stock_config(text: str) -> str:
     """A course's ``nbgrader_config.py`` as stock nbgrader would have it: every setting that hands one of
     nbgrader's own steps to ``autograder`` (a value naming an ``autograder.`` class) left out.

@@ -45,7 +45,7 @@ from autograder.engine.release import generate_release  # noqa: E402
 from autograder.engine.results import FINALIZE, PREPARE, RECORD_NAME, read_record  # noqa: E402
 from autograder.engine.seeds import SECRETS_DIR  # noqa: E402
 from autograder.jail import timing  # noqa: E402
-from autograder.samples import Variant, build_cohort, stock_config  # noqa: E402
+from autograder.samples import Variant, build_cohort, drop_ungraded, stock_config  # noqa: E402
 from autograder.settings import Grader  # noqa: E402
 from demo.cohort import SAMPLE_COHORT  # noqa: E402
 
@@ -58,11 +58,16 @@ def cohort(n: int) -> list[Variant]:
 
 
 def make_course(dest: Path, variants: list[Variant]) -> Path:
+    """A copy of the course with the cohort submitted. The notebooks without grade cells (Task 3, optional) are
+    left out of the submissions: ``autograder grade`` would not run them (``c.Grader.execute_ungraded``) where
+    stock nbgrader would train Task 3's models for every student, and the two are compared on the same work."""
     dest.mkdir(parents=True)
     shutil.copy(ROOT / "nbgrader_config.py", dest)
     shutil.copytree(ROOT / "source", dest / "source")
+    shutil.copytree(ROOT / "solutions", dest / "solutions", ignore=shutil.ignore_patterns("__pycache__"))
     generate_release(Course.load(dest), "week3")
     build_cohort(variants, course_root=dest, assignment="week3")
+    drop_ungraded(dest, "week3")
     return dest
 
 

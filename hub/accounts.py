@@ -6,6 +6,7 @@ import os
 import pwd
 import secrets
 import shutil
+import signal
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,6 +75,8 @@ def ensure(account: Account, *, fresh_home: bool) -> None:
         _run("useradd", "--create-home", "--shell", "/bin/bash", "--user-group", account.name)
     _run("chpasswd", stdin=f"{account.name}:{account.password}\n")
     home = account.home
+    if fresh_home:
+        stop_processes(account.uid)  # a run killed half-way left them (a feedback service, a server)
     if fresh_home and home.is_dir():
         for entry in home.iterdir():
             if entry.is_dir() and not entry.is_symlink():
@@ -85,9 +88,26 @@ def ensure(account: Account, *, fresh_home: bool) -> None:
     home.chmod(HOME_MODE)
 
 
+def stop_processes(uid: int) -> list[int]:
+    """SIGKILL every process running as ``uid``; the pids killed."""
+    killed = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if entry.stat().st_uid != uid:
+                continue
+            os.kill(int(entry.name), signal.SIGKILL)
+            killed.append(int(entry.name))
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return killed
+
+
 def remove(name: str) -> None:
     """Delete the account and its home, if it exists."""
     if exists(name):
+        stop_processes(pwd.getpwnam(name).pw_uid)
         _run("userdel", "--remove", name)
 
 

@@ -19,7 +19,8 @@ from typing import Any, TypedDict
 
 import numpy as np
 
-LIKELY = "Likely mistake: "
+LIKELY_PREFIX = "Likely mistake: "
+"""How a message names a misconception; the feedback and the reports find it by this prefix."""
 
 
 class Fail(AssertionError):
@@ -40,7 +41,7 @@ class Misconception(str):
     @property
     def likely(self) -> str:
         """How a message names it: ``Likely mistake: <text>``."""
-        return f"{LIKELY}{self}"
+        return f"{LIKELY_PREFIX}{self}"
 
     def fill(self, **fields: Any) -> Misconception:
         """The template with its fields filled in: still this misconception (the same key)."""
@@ -95,7 +96,7 @@ class Misconceptions(Mapping[str, Misconception]):
 
     def key_of(self, message: str) -> str | None:
         """The key of the misconception ``message`` names (None if none)."""
-        named = message.split(LIKELY, 1)[1] if LIKELY in message else message
+        named = message.split(LIKELY_PREFIX, 1)[1] if LIKELY_PREFIX in message else message
         return next((key for key, m in self._all.items() if m.found_in(named)), None)
 
 
@@ -184,7 +185,7 @@ def drawn_cases(
 # --- helpers for inputs --------------------------------------------------------------------------
 
 
-def slider_moves(
+def draw_slider_moves(
     start: list[float], fixed: list[list[float]], count: int, low: float, high: float
 ) -> Callable[[np.random.Generator], Moves]:
     """A slider check's inputs: from ``start``, the ``fixed`` moves ``[index, value]``, then ``count`` more to values

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from autograder.checks.authoring import shown
+from autograder.checks.authoring import LIKELY_PREFIX, shown
 from autograder.checks.compare import Rules, difference, plain, without_grad
 from autograder.checks.kinds import Call, Declared, qualified
 from autograder.jail import probing
@@ -171,26 +171,26 @@ class Compare(Declared):
     ) -> str:
         """``Likely mistake: ...`` when a known mistake explains what the student's code did, else :data:`NO_MATCH`."""
         if self.changed and "returned" in seen and self.args_difference(seen, self.outcome(self.reference, case)):
-            return f"Likely mistake: {self.changed}"
+            return f"{LIKELY_PREFIX}{self.changed}"
         if "raised" in seen:
             message = f"{seen['raised']}: {seen.get('message', '')}"
             for fragment, line in self.raised.items():
                 if fragment in message:
-                    return f"Likely mistake: {line}"
+                    return f"{LIKELY_PREFIX}{line}"
         if self.diagnose is not None and "returned" in seen:
             args = probing.decode(case["args"])
             named = self.diagnose(
                 plain(seen["returned"]), plain(self.outcome(self.reference, case)["returned"]), Call(tuple(args))
             )
             if named:
-                return f"Likely mistake: {named}"
+                return f"{LIKELY_PREFIX}{named}"
         for line, variants in self.mistakes.items():
             for variant in variants if isinstance(variants, Sequence) else [variants]:
                 if all(
                     self.difference(s, self.outcome(variant, c), c) is None
                     for c, s in zip(cases, observed, strict=True)
                 ):
-                    return f"Likely mistake: {line}"
+                    return f"{LIKELY_PREFIX}{line}"
         return NO_MATCH
 
 

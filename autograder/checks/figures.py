@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder.checks.authoring import LIKELY, Axes, Fail, Misconception, Moves, Seen, Slider, SliderMoves
+from autograder.checks.authoring import LIKELY_PREFIX, Axes, Fail, Misconception, Moves, Seen, Slider, SliderMoves
 from autograder.checks.calls import NO_MATCH
 
 
@@ -30,7 +30,7 @@ def raised(seen: Seen, what: str, known: Mapping[str, str] = {}) -> None:
     """Fails if the action raised, naming the misconception of the first fragment of ``known`` its message has."""
     if "raised" in seen:
         hint = next((m for fragment, m in known.items() if fragment in str(seen.get("message"))), "")
-        tail = f". {LIKELY}{hint}" if hint else f": {seen.get('message', '')}"
+        tail = f". {LIKELY_PREFIX}{hint}" if hint else f": {seen.get('message', '')}"
         raise Fail(f"{what} raised {seen['raised']}{tail}"[: 300 + len(hint)])
 
 
@@ -72,9 +72,9 @@ def require_scatter(
     """Fails unless ``ax`` scatters ``points`` (``named`` in the message), naming what it scattered instead."""
     if scatters(ax, points):
         return
-    why = next((f"{LIKELY}{m}" for m, pts in lookalikes.items() if scatters(ax, pts)), "")
+    why = next((f"{LIKELY_PREFIX}{m}" for m, pts in lookalikes.items() if scatters(ax, pts)), "")
     if not why:
-        why = f"{LIKELY}{none}" if not ax["scatters"] else f"The points scattered are not {named}."
+        why = f"{LIKELY_PREFIX}{none}" if not ax["scatters"] else f"The points scattered are not {named}."
     raise Fail(f"{what} should scatter {named}. {why}")
 
 
@@ -84,7 +84,7 @@ def require_ylim(ax: Axes, want: tuple[float, float], what: str, lookalikes: Map
     hint = lookalikes.get((low, high))
     assert (low, high) == tuple(want), (
         f"{what}: the y axis should run from {want[0]:g} to {want[1]:g}; it runs from {low} to {high}."
-        + (f" {LIKELY}{hint}" if hint else "")
+        + (f" {LIKELY_PREFIX}{hint}" if hint else "")
     )
 
 
@@ -99,15 +99,15 @@ def require_sliders(
     unstarted: str = "",
 ) -> None:
     """Fails unless ``owner`` has the sliders ``names`` (starting at ``start``), naming the misconception."""
-    assert sliders is not None, f"{owner} has no sliders: it has no .widget. {LIKELY}{missing}"
+    assert sliders is not None, f"{owner} has no sliders: it has no .widget. {LIKELY_PREFIX}{missing}"
     found = [s["description"] for s in sliders]
     assert found == list(names), (
-        f"there should be {len(names)} sliders named {', '.join(names)}; found {found}. {LIKELY}{misnamed}"
+        f"there should be {len(names)} sliders named {', '.join(names)}; found {found}. {LIKELY_PREFIX}{misnamed}"
     )
     starts = [s["value"].get("value") for s in sliders]
     if start is not None:
         right = all(isinstance(v, int | float) and abs(v - w) < 1e-9 for v, w in zip(starts, start, strict=True))
-        assert right, f"the sliders should start at {list(start)}; they start at {starts}. {LIKELY}{unstarted}"
+        assert right, f"the sliders should start at {list(start)}; they start at {starts}. {LIKELY_PREFIX}{unstarted}"
 
 
 def require_title(ax: Axes, want: str, what: str, known: Mapping[str, str | None] = {}, why: str = "") -> None:
@@ -115,7 +115,7 @@ def require_title(ax: Axes, want: str, what: str, known: Mapping[str, str | None
     title = str(ax["title"])
     hint = known.get(title)
     assert title == want, f"{what}: the title should be {want!r}; it is {title[:60]!r}. " + (
-        f"{LIKELY}{hint}" if hint else why or "No known mistake matches this title."
+        f"{LIKELY_PREFIX}{hint}" if hint else why or "No known mistake matches this title."
     )
 
 

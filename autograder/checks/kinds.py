@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from autograder.checks.authoring import LIKELY, Misconceptions, shown
+from autograder.checks.authoring import LIKELY_PREFIX, Misconceptions, shown
 from autograder.checks.compare import plain
 
 
@@ -59,8 +59,8 @@ def named_mistakes(fn: Any) -> list[str]:
             known = scope.get(node.value.id)
             if isinstance(known, Misconceptions) and node.attr in known:
                 text = shown(known[node.attr])
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and LIKELY in node.value:
-            text = node.value.split(LIKELY, 1)[1].strip()
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and LIKELY_PREFIX in node.value:
+            text = node.value.split(LIKELY_PREFIX, 1)[1].strip()
         if text and text not in found:
             found.append(text)
     return found

@@ -20,13 +20,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from autograder.checks.authoring import LIKELY_PREFIX
 from autograder.checks.kinds import Declared, reference_source
 from autograder.course import course_on_path
 from autograder.errors import AutograderError
 from autograder.jail.protocol import Probe
 
-LIKELY = "Likely mistake: "
-"""How a check's message names a misconception."""
 MAX_NODES = 2_000_000
 MAX_DEPTH = 40
 
@@ -47,7 +46,7 @@ class Verdict:
 
     @classmethod
     def failed(cls, reason: str, contradicts: bool = False) -> Verdict:
-        named = reason.split(LIKELY, 1)[1].strip() if LIKELY in reason else ""
+        named = reason.split(LIKELY_PREFIX, 1)[1].strip() if LIKELY_PREFIX in reason else ""
         return cls(False, reason, contradicts, misconception=named)
 
 

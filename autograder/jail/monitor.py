@@ -80,7 +80,7 @@ class Monitor:
         """The most bytes of reply accepted."""
         self.deadline = timeline.started + limits.notebook_timeout
         self.step_deadline = timeline.started + limits.cell_timeout + STEP_GRACE
-        self.inherited = watchdog.own_rss()
+        self.inherited = watchdog.inherited_rss()
         self.memory_limit = self.inherited + RESERVE_BYTES + limits.memory_mb * 1024 * 1024
 
     @property

@@ -36,9 +36,25 @@ SPARED: set[int] = set()
 neither measured nor killed with a job."""
 
 
-def own_rss() -> int:
-    """This process's resident memory: a forked child starts with (a shared copy of) it."""
-    return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+def inherited_rss() -> int:
+    """This process's resident anonymous memory: what a forked child's resident size starts from.
+
+    Not its file-backed pages (the libraries it mapped: 300 MB and more with torch's CUDA build): a fork does
+    not copy their page table entries, so they count in a child's resident size only as the child touches
+    them. Counting them here would let every job keep that much more than ``c.Grader.memory_mb``.
+    """
+    return anonymous_rss("self") or 0
+
+
+def anonymous_rss(pid: int | str) -> int | None:
+    """The resident memory of process ``pid`` that no file backs (``statm``'s resident less its shared pages:
+    the heap, the stacks, copied-on-write pages), or None if it is gone. Pages of mapped files are not the
+    job's to hold (the kernel drops them when memory is short); its files in /tmp are counted where they are."""
+    try:
+        fields = Path(f"/proc/{pid}/statm").read_text().split()
+        return max(0, int(fields[1]) - int(fields[2])) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def processes() -> dict[int, tuple[int, int]]:
@@ -107,11 +123,14 @@ def private_bytes(pid: int, resident: int, inherited: int) -> int:
 
 
 def jobs_rss(child: int, inherited: int) -> int:
-    """Memory (bytes) of the running job: the child's resident memory plus what each other process of
-    the job holds privately, wherever it moved (a new session, a double fork)."""
+    """Memory (bytes) of the running job: the child's resident anonymous memory (as :func:`inherited_rss`, its
+    baseline, counts it) plus what each other process of the job holds privately, wherever it moved (a new
+    session, a double fork)."""
     found = processes()
     others = [pid for pid in descendants(found, os.getpid()) if pid != child]
-    own = found.get(child, (0, 0))[1]
+    own = anonymous_rss(child)
+    if own is None:
+        own = found.get(child, (0, 0))[1]
     return own + sum(private_bytes(pid, found[pid][1], inherited) for pid in others)
 
 

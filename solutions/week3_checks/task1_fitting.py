@@ -12,7 +12,7 @@ import torch
 
 from autograder.checks import figures, formats, probes
 from autograder.checks.api import call, check, compare, function
-from autograder.checks.authoring import Cases, Moves, Plots, SliderMoves, drawn_cases, slider_moves
+from autograder.checks.authoring import Cases, Moves, Plots, SliderMoves, draw_slider_moves, drawn_cases
 from solutions import week3
 from solutions.week3_checks import mistakes as wrong
 from solutions.week3_checks.misconceptions import LIKELY
@@ -185,7 +185,7 @@ CHECKS = [
           inputs=drawn_cases([START, [3.0, 2.0, 1.0], [0.5, -1.0, 2.0], [2.2, 3.3, -1.1]], 2, sliders_at, robust),
           substitute=SUBSTITUTE),
     check("plot_quad_gradients_sliders_update", probe=probes.slider_moves, judge=judge_sliders,
-          inputs=slider_moves(START, [[0, 2.0], [0, 0.3], [2, 3.0]], 2, 0.3, 3.0),
+          inputs=draw_slider_moves(START, [[0, 2.0], [0, 0.3], [2, 3.0]], 2, 0.3, 3.0),
           uses=["plot_quad_gradients"], substitute=SUBSTITUTE),
     descent("gradient_descent_returns_losses", cases=[call(QUAD, start(s), lr=0.01, steps=n) for s, n in
                                                       ((START, 3), ([2, -1, 0.5], 1), ([2, -1, 0.5], 5))],

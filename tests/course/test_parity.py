@@ -13,7 +13,8 @@ every family of the catalogue (25 cases) and the sample cohort; with
 rewrites; the README gives that run's figures). Either in two halves, one
 per test worker. Each catalogue case changes one notebook; only that notebook is
 submitted (the others are the reference's, graded in the sample cohort), which
-halves stock's time.
+halves stock's time; Task 3 (no grade cells, never run by ours) is submitted by
+no one (:func:`autograder.samples.drop_ungraded`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import pytest
 
 from autograder.engine.grade import grade
 from autograder.engine.seeds import SECRETS_DIR
-from autograder.samples import Variant, stock_config
+from autograder.samples import Variant, drop_ungraded, stock_config
 from demo.cohort import SAMPLE_COHORT
 from tests.course.catalogue import Case
 from tests.course.catalogue.correct import CORRECT
@@ -75,6 +76,7 @@ def graded_both_ways(tmp: Path, variants: list[Variant], only: dict[str, str]) -
     ``only``: for these students, the one notebook submitted (the others are removed before grading).
     """
     course = released_course(tmp / "ours", variants)
+    drop_ungraded(course.root, ASSIGNMENT)
     for student, keep in only.items():
         for path in course.submitted_path(ASSIGNMENT, student).glob("*.ipynb"):
             if path.stem != keep:

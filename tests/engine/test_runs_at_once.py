@@ -14,12 +14,20 @@ from pathlib import Path
 import psutil
 import pytest
 
-from autograder.samples import Variant
-from tests.helpers import released_course, run_cli
+from autograder.samples import Variant, reference_answers
+from tests.helpers import SOURCE, released_course, run_cli
+
+REFERENCE_TRIPLE_RELU = reference_answers(SOURCE)["task2_relu"]["triple_relu"]
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("runs_at_once")]
 
-COHORT = [Variant(f"s{i}_reference", base="reference") for i in range(4)] + [Variant("s4_stub", base="stub")]
+SLOW = "import time\ntime.sleep(10)  # the run still holds the course while the test starts a second one\n"
+COHORT = [
+    *(Variant(f"s{i}_reference", base="reference") for i in range(4)),
+    Variant("s4_stub", base="stub"),
+    Variant("s5_slow_reference", answers={"task2_relu": {"triple_relu": SLOW + REFERENCE_TRIPLE_RELU}}),
+]
+"""Graded in name order by one worker: the slow one last, so that the first run outlasts a second's start."""
 EXPECTED = {v.student: (0 if v.base == "stub" else 29) for v in COHORT}
 
 

@@ -14,6 +14,8 @@ from nbgrader.api import Gradebook
 
 from autograder.feedback.attempts import State
 from autograder.feedback.service import FeedbackServer
+from autograder.reports.feedback import HIDDEN_PLACEHOLDER
+from tests.engine.test_dask import worker_of, zygotes
 from tests.feedback.lab import (
     FORGETS_ZERO_GRAD,
     ZERO_GRAD_MESSAGE,
@@ -24,6 +26,7 @@ from tests.feedback.lab import (
     make_lab,
     many_cells,
 )
+from tests.servers import dask_cluster
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("feedback")]  # one worker: the template made once
 KILLS_KERNEL = "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n"
@@ -110,3 +113,24 @@ def first_cell(name: str, code: str) -> Callable[[Path], None]:
 
 def text_of_any(pages: dict[str, dict[str, str]]) -> str:
     return " ".join(page for notebooks in pages.values() for page in notebooks.values())
+
+
+@pytest.mark.dask
+def test_on_a_dask_cluster_with_full_detail_the_feedback_is_nbgraders_own_page(template: Path, tmp_path: Path) -> None:
+    """``--scheduler`` and ``c.FeedbackService.detail = "full"``: the notebooks run on the workers' zygotes, and
+    the student fetches nbgrader's own feedback page (their code, the grader's message; hidden tests hidden)."""
+    extra = 'c.FeedbackService.owners_only = False\nc.FeedbackService.detail = "full"\n'
+    lab = make_lab(template, tmp_path / "lab", extra)
+    with dask_cluster(tmp_path / "dask", workers=1) as cluster:
+        with FeedbackServer(lab.course, lab.exchange, scheduler=cluster.address) as server:
+            lab.submit("cai", FORGETS_ZERO_GRAD)
+            grade_all(server)
+            running = cluster.processes_now()
+        [attempt] = server.store.of("cai")
+    assert attempt.state is State.GRADED and attempt.score is not None and attempt.score < (attempt.max_score or 0)
+    found = zygotes(running)
+    assert found and {worker_of(z, running, cluster.worker_pids) for z in found} == cluster.worker_pids
+    [pages] = lab.fetch_feedback("cai").values()
+    page = pages["task1_fitting"]
+    assert "def gradient_descent" in page, "the full page shows the student's own code"
+    assert ZERO_GRAD_MESSAGE in page and HIDDEN_PLACEHOLDER in page and "BEGIN HIDDEN TESTS" not in page
