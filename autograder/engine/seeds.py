@@ -90,9 +90,23 @@ def new_inputs_seed(course: Course, assignment: str) -> int:
     return _seed(_write_secret(secret_path(course, assignment)), assignment)
 
 
-_PLANS: dict[tuple[str, str, int], Plan] = {}
+_PLANS: dict[tuple[str, str, int, tuple[tuple[str, int], ...]], Plan] = {}
 PLANS_KEPT = 4
-"""How many plans one process keeps (a long-running formgrader sees few assignments and seeds)."""
+"""How many plans one process keeps (a long-running formgrader sees few assignments and seeds). A cache, not
+state: a plan is keyed by everything it is made from, the checks' files as they are now included."""
+
+
+def checks_files(module: str, course_root: Path) -> tuple[tuple[str, int], ...]:
+    """Each file of the checks' top-level package in the course, with its modification time: an edited check
+    makes a new plan (and is imported again: :func:`autograder.course.course_on_path`)."""
+    package = course_root / module.partition(".")[0]
+    found = []
+    for path in sorted(package.rglob("*.py")) if package.is_dir() else [package.with_suffix(".py")]:
+        try:
+            found.append((str(path), path.stat().st_mtime_ns))
+        except OSError:
+            continue
+    return tuple(found)
 
 
 def assignment_plan(
@@ -109,7 +123,7 @@ def assignment_plan(
         return None
     if seed is None:
         seed = new_inputs_seed(course, assignment) if new_inputs else inputs_seed(course, assignment)
-    key = (str(course.root), module, seed)
+    key = (str(course.root), module, seed, checks_files(module, course.root))
     if key not in _PLANS:
         while len(_PLANS) >= PLANS_KEPT:
             del _PLANS[next(iter(_PLANS))]

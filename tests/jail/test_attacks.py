@@ -45,7 +45,7 @@ from autograder.reports.sanitize import FORMULA_START, NUMBER
 from autograder.samples import build_cohort
 from tests.engine.test_engine import cell_scores
 from tests.helpers import ROOT, released_course, require_sandbox
-from tests.jail.attacks import ATTACKS, BASELINES, HONEST, Attack, Submission, pages
+from tests.jail.attacks import ATTACKS, BASELINES, HONEST, Attack, Submission, limits, pages
 from tests.reports.test_sanitize import added_elements, bare, formgrader_html, markup, student_part
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("attacks")]  # its own: the longest module, by far
@@ -278,11 +278,11 @@ def share_secret(course: Course, into: Course) -> None:
     shutil.copytree(course.root / SECRETS_DIR, into.root / SECRETS_DIR, dirs_exist_ok=True)
 
 
-def attacked_course(folder: Path) -> tuple[Course, dict[str, Submission]]:
-    """A released course with every attack, every baseline and the honest students submitted."""
+def attacked_course(folder: Path, attacks: list[Attack] = ATTACKS) -> tuple[Course, dict[str, Submission]]:
+    """A released course with ``attacks``, every baseline and the honest students submitted."""
     baselines = {baseline_student(key): submission for key, submission in BASELINES.items()}
     course = released_course(folder, extra_config=CONFIG)
-    students = {**baselines, **{attack.name: attack.submission for attack in ATTACKS}}
+    students = {**baselines, **{attack.name: attack.submission for attack in attacks}}
     build(course, students)
     return course, students
 
@@ -420,9 +420,16 @@ def gradebook_totals(course: Course, students: list[str]) -> dict[str, float | N
     return totals
 
 
+SLOW_BY_DESIGN = {a.name for a in limits.ATTACKS} - {"sleeps_past_the_timeout", "memory_bomb"}
+"""The attacks on the sandbox's limits that take their whole limit (a loop, a stopped process, a flood): the same
+zygote stops them on both paths (this module's run and ``tests/jail/test_sandbox.py`` show it), and nbgrader's
+command grades one notebook at a time, so they would cost it minutes; one timeout and one memory bomb stay."""
+THROUGH_NBGRADER = [a for a in ATTACKS if a.name not in SLOW_BY_DESIGN]
+
+
 @pytest.fixture(scope="module")
 def nbgrader_run(attack_run: AttackRun, tmp_path_factory: pytest.TempPathFactory) -> NbgraderRun:
-    course, students = attacked_course(tmp_path_factory.mktemp("nbgrader"))
+    course, students = attacked_course(tmp_path_factory.mktemp("nbgrader"), THROUGH_NBGRADER)
     share_secret(attack_run.clean.course, course)
     nbgrader = Path(sys.executable).with_name("nbgrader")
     log = course.root / "nbgrader.log"
@@ -451,11 +458,12 @@ def nbgrader_run(attack_run: AttackRun, tmp_path_factory: pytest.TempPathFactory
 def test_nbgrader_autograde_scores_every_student_as_autograder_grade(
     attack_run: AttackRun, nbgrader_run: NbgraderRun
 ) -> None:
-    """One pipeline: nbgrader's own command, with the course's config, gives every attack and every honest student
-    the total ``autograder grade`` gives. One deliberate difference: a submission that the intake refuses an entry
-    of (a link, a FIFO, a socket, a device) is ``error`` on both, but nbgrader's command cannot grade the rest of it
-    (nbgrader's copy of the folder would follow the link or read the FIFO before any step of ours), so it is not
-    graded there at all (no score: 0), where ``autograder grade`` grades the rest."""
+    """One pipeline: nbgrader's own command, with the course's config, gives every attack (but those
+    :data:`SLOW_BY_DESIGN`) and every honest student the total ``autograder grade`` gives. One deliberate
+    difference: a submission that the intake refuses an entry of (a link, a FIFO, a socket, a device) is ``error``
+    on both, but nbgrader's command cannot grade the rest of it (nbgrader's copy of the folder would follow the
+    link or read the FIFO before any step of ours), so it is not graded there at all (no score: 0), where
+    ``autograder grade`` grades the rest."""
     assert not nbgrader_run.failure, nbgrader_run.failure
     baseline_of = {a.name: baseline_student(a.baseline) for a in ATTACKS}
     differ, refused = [], []

@@ -66,6 +66,9 @@ def cohort(root: Path) -> list[Variant]:
     ]
 
 
+pytestmark = pytest.mark.xdist_group("nbgrader_commands")  # one worker: the graded courses are made once
+
+
 def gradebook_scores(course: Course) -> Scores:
     """Every grade of week 3: ``{(student, notebook, grade id): (score, needs manual grade)}``."""
     found: Scores = {}
