@@ -7,6 +7,7 @@ metadata cut to the kernelspec, cell metadata cut to nbgrader's keys.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,12 @@ def comparable(nb: NotebookNode) -> dict[str, Any]:
 def write(nb: NotebookNode, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, str(path))
+
+
+def has_grade_cells(nb: Mapping[str, Any]) -> bool:
+    """Whether any cell of ``nb`` (a notebook or its plain dict) gives points: a notebook without one (Week 3's
+    optional Task 3) cannot change a score."""
+    return any(cell.get("metadata", {}).get("nbgrader", {}).get("grade") for cell in nb.get("cells", []))
 
 
 def grade_cells(nb: NotebookNode) -> dict[str, NotebookNode]:

@@ -82,10 +82,8 @@ def drop_ungraded(course_root: Path, assignment: str) -> None:
     """Remove the notebooks without grade cells (Week 3's optional Task 3) from every submission of the course:
     ``autograder grade`` never runs them (``c.Grader.execute_ungraded``), stock nbgrader would train Task 3's
     models for each student, and neither gives them a point. For comparing the two on the same work."""
-    from autograder.engine.prepare import has_grade_cells
-
     for path in sorted(course_root.glob(f"submitted/*/{assignment}/*.ipynb")):
-        if not has_grade_cells(notebooks.read(path)):
+        if not notebooks.has_grade_cells(notebooks.read(path)):
             path.unlink()
 
 

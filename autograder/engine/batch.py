@@ -82,10 +82,13 @@ class Batch:
         """Commit what the finished units did (an interrupted run keeps them), then close."""
         try:
             self.commit(again=False)
-        except Exception:
+        except Exception as exc:
             if kind is None:
                 raise
-            log.exception("the last grading batch could not be committed: its submissions will be graded again")
+            # the run is ending on an error or a Ctrl-C that may have cut a query short: one line, no traceback
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            log.warning("the last grading batch could not be committed (%s): its submissions will be graded again",
+                        first[:200])  # fmt: skip
         finally:
             self.connection.close()
             self.engine.dispose()

@@ -16,10 +16,11 @@ of the engine's state lives in module globals.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -29,6 +30,7 @@ from autograder.checks.plan import Plan
 from autograder.course import Course
 from autograder.engine import gradebook, regrade, seeds
 from autograder.engine.batch import Batch
+from autograder.engine.client import Zygote
 from autograder.engine.finalize import finalize
 from autograder.engine.lock import course_lock
 from autograder.engine.prepare import Job, Refused, prepare
@@ -109,6 +111,16 @@ class Engine:
             self.runner.close()
             self.runner = None
         self.closed = True
+
+    @contextlib.contextmanager
+    def zygote(self) -> Iterator[Zygote]:
+        """One warm zygote of the engine's pool, for the calling thread until the block ends: how nbgrader's own
+        commands run one notebook at a time (:class:`autograder.plugins.execute.SandboxedExecute`)."""
+        self.start()
+        if not isinstance(self.runner, LocalRunner):
+            raise AutograderError("only an engine grading on this machine lends a zygote (not one on Dask)")
+        with self.runner.pool.zygote() as zygote:
+            yield zygote
 
     def __enter__(self) -> Engine:
         return self.start()

@@ -22,6 +22,7 @@ from nbgrader.converters.autograde import Autograde
 from nbgrader.utils import find_all_files, parse_utc
 from traitlets.config import Config
 
+from autograder import notebooks
 from autograder.checks import verdicts
 from autograder.course import Course
 from autograder.engine import gradebook, intake
@@ -35,10 +36,6 @@ TIMESTAMP_FILE = "timestamp.txt"
 
 class Refused(AutograderError):
     """A submission that cannot be graded at all: its student gets status ``error`` with this reason."""
-
-
-def has_grade_cells(nb: dict[str, Any]) -> bool:
-    return any(cell.get("metadata", {}).get("nbgrader", {}).get("grade") for cell in nb.get("cells", []))
 
 
 @dataclass
@@ -269,7 +266,7 @@ def prepare(
             continue
         try:
             sanitize(course, job, name, nb, locked[name], grader, batch)
-            if not execute_ungraded and not has_grade_cells(job.notebooks[name]):
+            if not execute_ungraded and not notebooks.has_grade_cells(job.notebooks[name]):
                 job.skip.add(name)
             elif plan is not None:
                 job.probes[name] = plan.probes(name)

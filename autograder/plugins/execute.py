@@ -33,40 +33,45 @@ from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from nbgrader.preprocessors import Execute
 from traitlets.config import Config
 
-from autograder import settings
+from autograder import notebooks, settings
 from autograder.course import Course
 from autograder.engine import gradebook, seeds
+from autograder.engine.engine import Engine
 from autograder.engine.finalize import executed_notebook, judge_run, not_run
 from autograder.engine.intake import OverLimit, check_shape
-from autograder.engine.prepare import has_grade_cells, locked_code, set_up_prefix, submission_files, take
+from autograder.engine.prepare import locked_code, set_up_prefix, submission_files, take
 from autograder.engine.results import RECORD_NAME
-from autograder.engine.runners import ZygotePool, run_notebook
+from autograder.engine.runners import run_notebook
 from autograder.engine.sandbox import Sandbox, ZygoteSpec
 from autograder.errors import AutograderError
 
 
-class _Pools:
-    """This process's zygote pools, one per :class:`ZygoteSpec`, stopped at exit."""
+class _Engines:
+    """The grading engines of this process when nbgrader drives (``nbgrader autograde``, the formgrader's
+    buttons): one :class:`~autograder.engine.engine.Engine` per course and zygote description, with one worker,
+    closed at exit. nbgrader calls :class:`SandboxedExecute` once per notebook and keeps nothing of ours between
+    calls, so this registry is what keeps an engine warm from one notebook, or one button, to the next."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self._pools: dict[ZygoteSpec, ZygotePool] = {}
+        self._engines: dict[tuple[str, ZygoteSpec], Engine] = {}
         atexit.register(self.close)
 
-    def get(self, spec: ZygoteSpec) -> ZygotePool:
+    def get(self, course: Course, spec: ZygoteSpec) -> Engine:
+        key = (str(course.root), spec)
         with self.lock:
-            if spec not in self._pools:
-                self._pools[spec] = ZygotePool(spec)
-            return self._pools[spec]
+            if key not in self._engines:
+                self._engines[key] = Engine(course, workers=1)
+            return self._engines[key]
 
     def close(self) -> None:
         with self.lock:
-            pools, self._pools = list(self._pools.values()), {}
-        for pool in pools:
-            pool.close()
+            engines, self._engines = list(self._engines.values()), {}
+        for engine in engines:
+            engine.close()
 
 
-POOLS = _Pools()
+ENGINES = _Engines()
 
 
 def python_kernel(nb: Any, manager: KernelSpecManager) -> None:
@@ -118,7 +123,7 @@ class SandboxedExecute(Execute):  # type: ignore[misc]
         python_kernel(nb, KernelSpecManager(parent=self))
         course = course_of(self.config, CourseDirectory(config=self.config).root)
         grader, limits = settings.load(self.config)
-        if not grader.execute_ungraded and not has_grade_cells(nb):
+        if not grader.execute_ungraded and not notebooks.has_grade_cells(nb):
             self.log.info("%s/%s: %s has no grade cells: not run (c.Grader.execute_ungraded)",
                           info["student"], assignment, name)  # fmt: skip
             return nb, resources  # as autograder grade: its outputs cannot change a score
@@ -140,7 +145,7 @@ class SandboxedExecute(Execute):  # type: ignore[misc]
                 resources["verdicts"] = plan.judge(name, None)
             return not_run(sanitized, f"{exc}: it was not run"), resources
         files = folder_files(course, folder, name)
-        with POOLS.get(spec).zygote() as zygote:
+        with ENGINES.get(course, spec).zygote() as zygote:
             probes, references = (plan.probes(name), plan.references(name)) if plan else ([], {})
             run = run_notebook(
                 zygote,

@@ -43,6 +43,8 @@ def test_start_grade_grade_again_warm_and_close_leaving_nothing(tmp_path: Path) 
         again = {r.student: r.auto_score for r in engine.grade("week3", force=True)}
         assert again == first
         assert {p.pid for p in me.children()} == zygotes, "the second run started zygotes again"
+        with engine.zygote() as lent:  # as nbgrader's own commands borrow one, notebook by notebook
+            assert lent.proc is not None and lent.proc.pid in zygotes, "a zygote was started for the loan"
     assert engine.closed and engine.runner is None
     assert not me.children(), "a zygote outlived the engine"
     assert not any(folder.exists() for folder in scratch), "a scratch folder outlived the engine"

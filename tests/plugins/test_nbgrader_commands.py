@@ -23,7 +23,6 @@ from nbgrader.api import Gradebook
 
 from autograder import notebooks
 from autograder.course import Course
-from autograder.engine.prepare import has_grade_cells
 from autograder.plugins import AUTOGRADE_PREPROCESSORS, EXECUTE, SAVE_GRADES
 from autograder.reports.feedback import HIDDEN_PLACEHOLDER
 from autograder.samples import Variant, reference_answers
@@ -145,7 +144,8 @@ def test_nbgrader_autograde_scores_every_cell_as_autograder_grade(graded: Graded
 def test_a_notebook_without_grade_cells_is_not_run_by_either_command(graded: Graded) -> None:
     """``c.Grader.execute_ungraded`` (off) holds for both: Task 3 (optional, no points) is not trained for every
     student, while the graded notebooks beside it are run."""
-    ungraded = [p.stem for p in (ROOT / "release" / "week3").glob("*.ipynb") if not has_grade_cells(notebooks.read(p))]
+    released = (ROOT / "release" / "week3").glob("*.ipynb")
+    ungraded = [p.stem for p in released if not notebooks.has_grade_cells(notebooks.read(p))]
     assert ungraded == ["task3_architectures"]
     for course in (graded.by_nbgrader, graded.by_autograder):
         folder = course.autograded_dir("week3", "ada_reference")
