@@ -8,13 +8,14 @@ and those blocks run the grader's checks in the student's process
 sandbox. Both read the same secret, so both draw the same inputs.
 
 The cohort: in ``make test``, the first mistake and the first correct rewrite of
-every family of the catalogue (25 cases) and the sample cohort; with
-``AUTOGRADER_PARITY=all``, the whole catalogue (66 mistakes, 18 correct
-rewrites; the README gives that run's figures). Either in two halves, one
-per test worker. Each catalogue case changes one notebook; only that notebook is
-submitted (the others are the reference's, graded in the sample cohort), which
-halves stock's time; Task 3 (no grade cells, never run by ours) is submitted by
-no one (:func:`autograder.samples.drop_ungraded`).
+every family of the catalogue (25 cases) and the sample cohort's reference and
+stub (its mistakes are the catalogue's); with ``AUTOGRADER_PARITY=all``, the
+whole catalogue (66 mistakes, 18 correct rewrites; the README gives that run's
+figures) and the whole sample cohort. Either in two halves, one per test
+worker. Each catalogue case changes one notebook; only that notebook is
+submitted (the others are the reference's, graded in full for the reference
+student), which halves stock's time; Task 3 (no grade cells, never run by
+ours) is submitted by no one (:func:`autograder.samples.drop_ungraded`).
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ def one_per_family(cases: list[Case]) -> list[Case]:
 
 FULL = os.environ.get("AUTOGRADER_PARITY") == "all"
 CASES: list[Case] = MISTAKES + CORRECT if FULL else one_per_family(MISTAKES) + one_per_family(CORRECT)
+WHOLE: list[Variant] = [v for v in SAMPLE_COHORT if FULL or v.student in {"ada_reference", "ben_untouched_stub"}]
+"""The sample cohort's students graded in full: its reference and its stub (each its every notebook)."""
 SHARDS = 2
 """Halves graded side by side, one per test worker when both are free."""
 
@@ -112,7 +115,7 @@ def differences(ours: Scores, stock: Scores, only: dict[str, str]) -> list[str]:
 @pytest.mark.parametrize("shard", range(SHARDS))
 def test_stock_nbgrader_and_the_engine_give_the_same_grades(tmp_path: Path, shard: int) -> None:
     cases = CASES[shard::SHARDS]
-    variants = [case.variant() for case in cases] + (list(SAMPLE_COHORT) if shard == 0 else [])
+    variants = [case.variant() for case in cases] + WHOLE[shard::SHARDS]
     only = {case.student: case.notebook for case in cases}
     ours, stock = graded_both_ways(tmp_path, variants, only)
     assert not differences(ours, stock, only)
