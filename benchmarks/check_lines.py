@@ -8,6 +8,7 @@ the number of declarations in its ``CHECKS``, one per auto-graded test cell.
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import sys
 from pathlib import Path
@@ -27,8 +28,12 @@ def cells(package: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    package = Path(args[0]) if args else ROOT / "solutions" / "week3_checks"
+    parser = argparse.ArgumentParser(description="Lines of an assignment's checks per auto-graded cell.")
+    parser.add_argument("package", nargs="?", type=Path, default=ROOT / "solutions" / "week3_checks",
+                        help="the checks package (default solutions/week3_checks)")  # fmt: skip
+    package = parser.parse_args(argv).package
+    if not (package / "__init__.py").is_file():
+        parser.error(f"{package} is not a checks package (no __init__.py)")
     counts, count = line_counts(package), cells(package)
     for name, lines in counts.items():
         print(f"{name:24} {lines:5}")

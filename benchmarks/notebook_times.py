@@ -6,6 +6,7 @@ The goal is under 10 s per notebook on the course's 2-core machine.
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import sys
 import tempfile
@@ -34,7 +35,9 @@ def run_once(path: Path, workdir: Path) -> float:
 
 
 def main(argv: list[str]) -> int:
-    repeats = int(argv[0]) if argv else 3
+    parser = argparse.ArgumentParser(description="How long each instructor notebook takes in a fresh kernel.")
+    parser.add_argument("repeats", nargs="?", type=int, default=3, help="runs per notebook (default 3)")
+    repeats = parser.parse_args(argv).repeats
     print(f"{'notebook':<28} {'median s':>9} {'max s':>7}  (kernel start included, {repeats} runs)")
     worst = 0.0
     with tempfile.TemporaryDirectory() as tmp:
