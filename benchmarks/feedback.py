@@ -118,16 +118,33 @@ class Bench:
             self.all.append(done)
         return done
 
+    @staticmethod
+    def look(submissions: list[Submission]) -> bool:
+        """Stamp each submission whose feedback has just become fetchable; whether all of them are."""
+        for s in submissions:
+            if s.fetchable is None and s.pages and all(p.exists() for p in s.pages):
+                s.fetchable = time.time()
+        return all(s.fetchable is not None for s in submissions)
+
     def wait(self, submissions: list[Submission], timeout: float = TIMEOUT) -> None:
         """Until every one's feedback is fetchable (polled every 0.1 s), or ``timeout``."""
         deadline = time.time() + timeout
-        while time.time() < deadline:
-            for s in submissions:
-                if s.fetchable is None and s.pages and all(p.exists() for p in s.pages):
-                    s.fetchable = time.time()
-            if all(s.fetchable is not None for s in submissions):
-                return
+        while time.time() < deadline and not self.look(submissions):
             time.sleep(0.1)
+
+    def watch(self, submissions: list[Submission], done: threading.Event) -> threading.Thread:
+        """Look at ``submissions`` (a list still growing) every 0.1 s until ``done``, in a thread of its own: an
+        attempt's feedback is stamped when it appears, not when the last student's submit has returned."""
+
+        def loop() -> None:
+            while not done.wait(0.1):
+                with self.lock:
+                    now = list(submissions)
+                self.look(now)
+
+        thread = threading.Thread(target=loop, daemon=True)
+        thread.start()
+        return thread
 
     def burst(
         self, students: list[Account], kinds: list[Variant], spread: float, kill_at: float | None
@@ -150,12 +167,16 @@ class Bench:
         threads = [threading.Thread(target=one, args=(i,)) for i in range(len(students))]
         for thread in threads:
             thread.start()
+        submitted = threading.Event()
+        watcher = self.watch(out, submitted)
         killed = None
         if kill_at is not None:
             time.sleep(max(0.0, start + kill_at - time.time()))
             killed = kill_service(self.deployment)
         for thread in threads:
             thread.join()
+        submitted.set()
+        watcher.join()
         if errors:
             raise errors[0]
         print(f"  {len(out)} submitted in {max(s.returned for s in out) - start:.1f} s", flush=True)

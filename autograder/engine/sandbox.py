@@ -10,7 +10,7 @@ there. The root and ``/dev`` are read-only. Every place a job can write is a
 size-limited tmpfs (memory, no disk), emptied after every job: ``/tmp``
 (``Grader.tmp_mb``) and the job's folder (``Grader.workdir_mb``), into which the
 zygote copies the files the grader leaves in the zygote's scratch folder on disk
-(read-only in there). The zygote's own home is a small tmpfs too.
+(read-only in there; :mod:`autograder.engine.scratch`). The zygote's own home is a small tmpfs too.
 
 Run as root, the zygote keeps only the capabilities it needs to hand each job to
 an unprivileged user (``Grader.sandbox_uid``, by default ``nobody``): every job's
@@ -28,12 +28,12 @@ import shutil
 import stat
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.course import course_on_path
 from autograder.engine.client import Zygote
+from autograder.engine.scratch import make_scratch
 from autograder.errors import AutograderError
 from autograder.jail.protocol import SANDBOX_ENV, zygote_env
 from autograder.settings import Grader
@@ -167,25 +167,6 @@ def bound_paths(python: str | None = None) -> list[str]:
     return [*sorted(p for p in prefixes if not p.startswith(SYSTEM_PATHS)), str(PACKAGE_DIR)]
 
 
-def make_scratch(sandbox: Sandbox) -> str:
-    """A new host folder for one zygote (read-only in its sandbox): the jobs' user may enter it, not list it. It
-    holds the mount points of the zygote's home and of the job's folder, and the grader's copy of each job's files."""
-    scratch = tempfile.mkdtemp(prefix="sandbox-")
-    os.chmod(scratch, 0o711)
-    for mount_point in ("home", "job"):
-        os.mkdir(os.path.join(scratch, mount_point), 0o700)
-    _seed_matplotlib(Path(scratch) / ".matplotlib")
-    return scratch
-
-
-def _seed_matplotlib(target: Path) -> None:
-    """Copy matplotlib's font cache in, so that a zygote does not rebuild it at each start."""
-    cache = Path(os.environ.get("MPLCONFIGDIR") or Path.home() / ".cache" / "matplotlib")
-    target.mkdir()
-    for font_list in cache.glob("fontlist-*.json"):
-        shutil.copy(font_list, target / font_list.name)
-
-
 @dataclass(frozen=True)
 class ZygoteSpec:
     """How to start a grading zygote: plain data, so that a Dask worker can start its own."""
@@ -287,7 +268,7 @@ def new_zygote(spec: ZygoteSpec) -> Zygote:
     """A (not yet started) zygote, in a new sandbox if ``spec`` has one; :func:`dispose` removes its scratch folder."""
     if spec.sandbox is None:
         return Zygote(preload=spec.preload, warm_up=spec.warm_up)
-    scratch = make_scratch(spec.sandbox)
+    scratch = make_scratch()
     return Zygote(
         command_prefix=bwrap_prefix(spec.sandbox, scratch),
         scratch_dir=scratch,
@@ -310,7 +291,7 @@ def sandbox_available(sandbox: Sandbox | None = None) -> str | None:
         return f"bubblewrap needs Linux (this is {sys.platform})"
     if shutil.which(sandbox.bwrap) is None:
         return f"bubblewrap ({sandbox.bwrap}) is not installed (Debian: apt-get install bubblewrap)"
-    scratch = make_scratch(sandbox)
+    scratch = make_scratch()
     try:
         command = [*bwrap_prefix(sandbox, scratch), sys.executable, "-c", "pass"]
         done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 import textwrap
 from collections.abc import Iterator
@@ -15,7 +16,8 @@ from autograder.engine.client import Zygote
 from autograder.engine.grade import grade
 from autograder.engine.release import generate_release
 from autograder.engine.results import Status
-from autograder.engine.sandbox import Sandbox, bound_paths, dispose, make_scratch, new_zygote, sandbox_available
+from autograder.engine.sandbox import Sandbox, bound_paths, dispose, new_zygote, sandbox_available
+from autograder.engine.scratch import make_scratch
 from autograder.jail.protocol import Limits, RunResult
 from autograder.samples import Variant, build_cohort
 from tests.helpers import ROOT, make_course, require_sandbox, run_cli, zygote_spec
@@ -130,7 +132,7 @@ def test_no_writes_outside_the_job_folder(zygote: Zygote) -> None:
     assert zygote.scratch_dir is not None
     other_job = Path(zygote.scratch_dir) / "grading-other"
     other_job.mkdir()
-    other_zygote = make_scratch(Sandbox())
+    other_zygote = make_scratch()
     targets = [
         other_job / "planted.py",
         Path(zygote.scratch_dir) / "planted.py",
@@ -146,14 +148,20 @@ def test_no_writes_outside_the_job_folder(zygote: Zygote) -> None:
         Path("/dev/planted"),
         Path("/dev/shm/planted"),
     ]
-    out = run(
-        zygote,
-        TRY_OPEN + "".join(f"print(attempt({str(p)!r}, 'w'))\n" for p in targets) + "print(attempt('mine.txt', 'w'))",
-    )
+    try:
+        out = run(
+            zygote,
+            TRY_OPEN
+            + "".join(f"print(attempt({str(p)!r}, 'w'))\n" for p in targets)
+            + "print(attempt('mine.txt', 'w'))",
+        )
+        planted = [p for p in targets if p.exists()]
+    finally:
+        shutil.rmtree(other_zygote)
     verdicts = out.split()
     assert verdicts[-1] == "ok"
     assert all(v in ("PermissionError", "OSError", "FileNotFoundError") for v in verdicts[:-1]), out
-    assert not any(p.exists() for p in targets)
+    assert planted == []
 
 
 def test_tmp_is_private_to_each_job(zygote: Zygote) -> None:
