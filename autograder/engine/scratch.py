@@ -56,8 +56,8 @@ def abandoned(folder: Path) -> bool:
         pid, started, namespace = (folder / OWNER).read_text(encoding="ascii").split(" ", 2)
     except (OSError, ValueError, UnicodeDecodeError):
         return False
-    if namespace.strip() != _namespace() or not pid.isdigit():
-        return False
+    if not (pid.isdigit() and started.isdigit()) or not _namespace() or namespace.strip() != _namespace():
+        return False  # made where /proc could not vouch for its maker, or in another PID namespace
     return _started(int(pid)) != started
 
 

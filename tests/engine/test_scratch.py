@@ -66,5 +66,8 @@ def test_folders_the_sweep_cannot_vouch_for_are_left_alone(tmpdir_env: Path) -> 
     garbled = tmpdir_env / "sandbox-garbled"
     garbled.mkdir()
     (garbled / scratch.OWNER).write_bytes(b"\xff\x00 not a pid")
+    unvouched = tmpdir_env / "sandbox-unvouched"  # its maker's start time could not be read
+    unvouched.mkdir()
+    (unvouched / scratch.OWNER).write_text(f"{pid} None {scratch.me().split(' ', 2)[2]}")
     assert scratch.sweep() == []
-    assert all(p.exists() for p in (other_namespace, unmarked, linked, garbled))
+    assert all(p.exists() for p in (other_namespace, unmarked, linked, garbled, unvouched))
