@@ -21,6 +21,8 @@ ARTIFACTS = ROOT / "test-artifacts" / "browser"
 
 RUN_TIMEOUT_MS = 180_000
 """Run All on a cold kernel takes ~5 s alone; much longer while the other test worker grades notebooks."""
+STARTED_TIMEOUT_MS = 30_000
+"""How long a Run All click may take to start its first cell before it is taken as lost and clicked again."""
 
 STDOUT = "[data-mime-type='application/vnd.jupyter.stdout']"
 STDERR = "[data-mime-type='application/vnd.jupyter.stderr']"
@@ -67,28 +69,34 @@ def run_all_cells(page: Page, notebook: Locator, code_cells: int, executed: int)
     expect(notebook.locator(PROMPTS)).to_have_count(code_cells)
     indicator = page.locator(".jp-Notebook-ExecutionIndicator")
     expect(indicator).to_have_attribute("data-status", "idle", timeout=RUN_TIMEOUT_MS)  # the kernel is ready
-    for attempt in range(2):
+    for _ in range(3):
         menu(page, "Run", "Run All Cells")
         try:
             page.wait_for_function(
-                """([n, prompts, error]) => {
-                    const texts = [...document.querySelectorAll(prompts)].map((p) => p.textContent.trim());
-                    const done = texts.filter((t) => /^\\[\\d+\\]:$/.test(t)).length;
-                    const busy = texts.some((t) => t.includes("*"));
-                    const indicator = document.querySelector(".jp-Notebook-ExecutionIndicator");
-                    const idle = indicator !== null && indicator.dataset.status === "idle";
-                    return idle && !busy && (done === n || document.querySelector(error) !== null);
-                }""",
-                arg=[executed, f"{NOTEBOOK} {PROMPTS}", f"{NOTEBOOK} .jp-Cell-outputArea :is({ERROR}, {STDERR})"],
-                timeout=RUN_TIMEOUT_MS,
+                "(prompts) => [...document.querySelectorAll(prompts)].some((p) => p.textContent.trim() !== '[ ]:')",
+                arg=f"{NOTEBOOK} {PROMPTS}",
+                timeout=STARTED_TIMEOUT_MS,
             )
-            return
+            break
         except PlaywrightTimeoutError:
-            prompts = [t.strip() for t in notebook.locator(PROMPTS).all_text_contents()]
-            status = indicator.get_attribute("data-status")
-            if attempt == 0 and all(t == "[ ]:" for t in prompts):
-                continue  # the click reached JupyterLab before the kernel took requests (seen under load): once more
-            raise AssertionError(f"Run All did not finish: kernel {status}, prompts {prompts}") from None
+            continue  # the click reached JupyterLab before the kernel took requests (seen under load): once more
+    try:
+        page.wait_for_function(
+            """([n, prompts, error]) => {
+                const texts = [...document.querySelectorAll(prompts)].map((p) => p.textContent.trim());
+                const done = texts.filter((t) => /^\\[\\d+\\]:$/.test(t)).length;
+                const busy = texts.some((t) => t.includes("*"));
+                const indicator = document.querySelector(".jp-Notebook-ExecutionIndicator");
+                const idle = indicator !== null && indicator.dataset.status === "idle";
+                return idle && !busy && (done === n || document.querySelector(error) !== null);
+            }""",
+            arg=[executed, f"{NOTEBOOK} {PROMPTS}", f"{NOTEBOOK} .jp-Cell-outputArea :is({ERROR}, {STDERR})"],
+            timeout=RUN_TIMEOUT_MS,
+        )
+    except PlaywrightTimeoutError:
+        prompts = [t.strip() for t in notebook.locator(PROMPTS).all_text_contents()]
+        raise AssertionError(f"Run All did not finish: kernel {indicator.get_attribute('data-status')}, "
+                             f"prompts {prompts}") from None  # fmt: skip
 
 
 def problems(notebook: Locator) -> list[str]:
