@@ -3,7 +3,7 @@
 Every ``nbgrader`` command, every student's ``nbgrader submit`` and ``fetch_feedback`` on the hub and every
 ``autograder`` command import nbformat, which imports jsonschema. jsonschema 4.25 made its ``format-nongpl``
 extra (which jupyter-events asks for) import ``rfc3987_syntax``, which builds a grammar at import: about 1.5 s of
-CPU more for each of those processes (measured: ``nbgrader submit --help`` 2.9 s of CPU, 1.3 s without it). On
+CPU more for each of those processes (measured: ``nbgrader submit --help`` 2.3-2.7 s of CPU, 0.9 s without it). On
 the hub's two cores, 30 students submitting at once paid it 30 times. ``pyproject.toml`` keeps jsonschema below
 4.25; this test fails if anything brings the import back.
 """
