@@ -46,6 +46,8 @@ from autograder.jail.protocol import RunResult
 log = logging.getLogger(__name__)
 
 OnResult = Callable[[SubmissionResult], None]
+More = Callable[[], Sequence[str]]
+"""Asked for students to grade next in a run that is going on (:meth:`Engine.grade`'s ``more``)."""
 
 
 @dataclass
@@ -61,6 +63,16 @@ class _Run:
     moved: list[regrade.Change] = field(default_factory=list)
     when: str = field(default_factory=regrade.now)
     in_flight: dict[Any, tuple[Job, float, float]] = field(default_factory=dict)
+    more: Callable[[], list[str]] | None = None
+    """Students to grade next, asked for while a worker could take them (:meth:`Engine.grade`'s ``more``)."""
+    more_seconds: float = 0.5
+
+    def wake(self, due: float | None) -> float | None:
+        """How long to wait for a job to finish: until the batch is due, and no longer than ``more_seconds`` while
+        ``more`` may have students."""
+        if self.more is None:
+            return due
+        return self.more_seconds if due is None else min(due, self.more_seconds)
 
     def report(self, result: SubmissionResult) -> None:
         self.results.append(result)
@@ -140,8 +152,16 @@ class Engine:
         new_inputs: bool = False,
         wait: bool = True,
         on_wait: Callable[[str], None] | None = None,
+        more: More | None = None,
+        more_seconds: float = 0.5,
     ) -> list[SubmissionResult]:
-        """Grade the selected submissions (see :func:`autograder.engine.grade.grade`), sorted by student."""
+        """Grade the selected submissions (see :func:`autograder.engine.grade.grade`), sorted by student.
+
+        ``more``: asked, at most every ``more_seconds`` while a worker could take a job and none is waiting, for
+        students to grade next in this same run (the feedback service feeds it the attempts that arrive while
+        others are graded: a slow one never holds back the rest); the run ends when nothing is left to grade
+        and ``more`` gives no one.
+        """
         self.start()
         with course_lock(self.course, wait=wait, on_wait=on_wait or log.warning):
             chosen = select_students(self.course, assignment, students)
@@ -149,7 +169,10 @@ class Engine:
             plan = seeds.assignment_plan(self.course, assignment, seed=seed, new_inputs=new_inputs)
             run = _Run(assignment, plan, on_result, None)
             todo = self._todo(run, chosen, force)
-            if todo:
+            if more is not None:
+                run.more = lambda: self._todo(run, sorted(set(more())), force)
+                run.more_seconds = more_seconds
+            if todo or more is not None:
                 run.progress = Progress(len(todo)) if show_progress else None
                 try:
                     self._grade_all(run, todo)
@@ -186,12 +209,15 @@ class Engine:
             while True:
                 while len(run.in_flight) < 2 * runner.workers:
                     student = next(pending, None)
+                    if student is None and run.more is not None and len(run.in_flight) < runner.workers:
+                        pending = iter(run.more())
+                        student = next(pending, None)
                     if student is None:
                         break
                     self._submit(run, batch, runner, student)
                 if not run.in_flight:
                     return
-                finished = runner.wait_any(run.in_flight, timeout=batch.due_in())
+                finished = runner.wait_any(run.in_flight, timeout=run.wake(batch.due_in()))
                 batch.commit_if_due()  # while the workers run on, the gradebook's write lock is not held long
                 for future in finished:
                     self._score(run, batch, future)

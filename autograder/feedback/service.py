@@ -101,9 +101,7 @@ class FeedbackServer:
         if not ready:
             return 0
         assignment = ready[0].assignment
-        batch = [a for a in ready if a.assignment == assignment]
-        self.grade(batch, now)
-        return len(batch)
+        return self.grade([a for a in ready if a.assignment == assignment], now)
 
     def intake(self, now: float) -> list[Attempt]:
         """The new folders of ``inbound/`` as attempts (queued, refused or after the deadline)."""
@@ -160,21 +158,46 @@ class FeedbackServer:
             ready.append(attempt)
         return ready
 
-    def grade(self, batch: Sequence[Attempt], now: float) -> None:
-        """Grade ``batch`` (one assignment, distinct students) and release each one's feedback."""
+    def grade(self, batch: Sequence[Attempt], now: float) -> int:
+        """Grade ``batch`` (one assignment, distinct students), and the attempts that become ready meanwhile, in
+        one run of the engine: each attempt's feedback is released as soon as it is graded, so a slow attempt
+        (a loop that runs to its time limit) holds back no one else's. How many attempts were graded."""
         assert self.worker is not None, "start() the service first"
-        for attempt in batch:
-            attempt.state, attempt.started = State.GRADING, now
-            self.store.save(attempt)
+        grading: dict[str, Attempt] = {}
+        offset = now - time.time()  # the clock ``now`` was read from (the tests' is not the wall clock)
+        graded_count = 0
+
+        def take(attempts: Sequence[Attempt]) -> Sequence[Attempt]:
+            for attempt in attempts:
+                attempt.state, attempt.started = State.GRADING, time.time() + offset
+                self.store.save(attempt)
+                grading[attempt.student] = attempt
+            return attempts
+
+        def more() -> Sequence[Attempt]:
+            if self.stopping.is_set():
+                return []
+            self.intake(time.time() + offset)
+            return take([a for a in self.ready(time.time() + offset) if a.assignment == batch[0].assignment])
+
+        def graded(result: SubmissionResult) -> None:
+            nonlocal graded_count
+            attempt = grading.pop(result.student, None)
+            if attempt is not None:
+                self._record(attempt, result, "")
+                self._release(attempt)
+                graded_count += 1
+
         error = "no result from the grader"
         try:
-            results = self.worker.grade(batch)
-        except Exception as exc:  # the whole batch failed (the course's copy broken?): each says why
-            log.exception("grading %s failed", [a.folder for a in batch])
-            results, error = {}, f"the grader failed: {exc}"
-        for attempt in batch:
-            self._record(attempt, results.get(attempt.student), error)
+            self.worker.grade(take(batch), more=more, on_result=graded)
+        except Exception as exc:  # the run failed (the course's copy broken?): each attempt left says why
+            log.exception("grading %s failed", sorted(a.folder for a in grading.values()))
+            error = f"the grader failed: {exc}"
+        for attempt in list(grading.values()):
+            self._record(attempt, None, error)
             self._release(attempt)
+        return graded_count + len(grading)
 
     def _record(self, attempt: Attempt, result: SubmissionResult | None, error: str) -> None:
         attempt.state, attempt.finished, attempt.results = State.GRADED, time.time(), attempt.results + 1

@@ -18,7 +18,7 @@ import logging
 import os
 import secrets
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from traitlets.config import Config
@@ -82,6 +82,7 @@ def write_config(course: Course, folder: Path) -> None:
         "\n# The feedback service's private copy (autograder/feedback/worker.py): its own root and gradebook\n"
         f"c.CourseDirectory.root = {str(folder)!r}\n"
         f"c.CourseDirectory.db_url = {'sqlite:///' + str(folder / 'gradebook.db')!r}\n"
+        "c.Grader.batch_submissions = 1  # each attempt's result (and feedback) as soon as it is graded\n"
     )
     (folder / CONFIG_FILE).write_text(config, encoding="utf-8")
 
@@ -149,23 +150,36 @@ class Worker:
     def inbound_folder(self, attempt: Attempt) -> Path:
         return self.exchange / str(self.copy.coursedir.course_id) / "inbound" / attempt.folder
 
-    def grade(self, attempts: Sequence[Attempt]) -> dict[str, SubmissionResult]:
-        """Grade ``attempts`` (one assignment, distinct students); each student's result."""
+    def grade(
+        self, attempts: Sequence[Attempt], *, more: Callable[[], Sequence[Attempt]] | None = None,
+        on_result: Callable[[SubmissionResult], None] | None = None,
+    ) -> dict[str, SubmissionResult]:  # fmt: skip
+        """Grade ``attempts`` (one assignment, distinct students) and those ``more`` gives while they are graded
+        (of the same assignment, of students not being graded); each student's result, each handed to
+        ``on_result`` as soon as it is committed."""
         assignment = attempts[0].assignment
         notes: dict[str, list[str]] = {}
-        for attempt in attempts:
-            dest = self.copy.submitted_path(assignment, attempt.student)
-            notes[attempt.student] = copy_submission(self.inbound_folder(attempt), dest, self.largest)
-            shutil.rmtree(self.copy.autograded_dir(assignment, attempt.student), ignore_errors=True)
-        results = self.engine.grade(
-            assignment, students=[a.student for a in attempts], force=True, seed=onsubmit_seed(self.state, assignment)
-        )
-        by_student = {r.student: r for r in results}
-        for student, lines in notes.items():
-            if lines and student in by_student:
-                result = by_student[student]
+
+        def take(batch: Sequence[Attempt]) -> list[str]:
+            for attempt in batch:
+                dest = self.copy.submitted_path(assignment, attempt.student)
+                notes[attempt.student] = copy_submission(self.inbound_folder(attempt), dest, self.largest)
+                shutil.rmtree(self.copy.autograded_dir(assignment, attempt.student), ignore_errors=True)
+            return [a.student for a in batch]
+
+        def done(result: SubmissionResult) -> None:
+            lines = notes.pop(result.student, [])
+            if lines:
                 result.message = "; ".join([*lines, result.message] if result.message else lines)
-        return by_student
+            if on_result is not None:
+                on_result(result)
+
+        results = self.engine.grade(
+            assignment, students=take(attempts), force=True, seed=onsubmit_seed(self.state, assignment),
+            on_result=done, more=(lambda: take(more())) if more is not None else None,
+            more_seconds=self.service.poll_seconds,
+        )  # fmt: skip
+        return {r.student: r for r in results}
 
     def write_pages(self, attempt: Attempt) -> Path:
         """Write the attempt's feedback pages (one per notebook it holds) into ``STATE/pages/KEY``."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -102,6 +103,40 @@ def test_bad_input_is_that_students_own_error_and_the_rest_is_graded(lab: Lab, s
     lab.submit("fine")  # the service goes on
     grade_all(server)
     assert [a.state for a in server.store.of("fine")] == [State.GRADED, State.GRADED]
+
+
+SLOW = "import time\ntime.sleep(25)\n"
+"""A first cell that keeps its attempt's worker busy for 25 s (the course's cells may run 60 s)."""
+
+
+def test_a_slow_attempt_holds_back_no_one_else(lab: Lab, server: FeedbackServer) -> None:
+    """One run of the service grades the attempts that arrive while a slow one runs, and releases each one's
+    feedback as soon as it is graded: neither a classmate submitting with the slow one nor one submitting later
+    waits for it."""
+    lab.submit("slow", change=first_cell("task2_relu", SLOW))
+    lab.submit("alongside")
+    seen: dict[str, object] = {}
+
+    def classmate_submits_later() -> None:
+        deadline = time.monotonic() + 120
+        while not any(a.state is State.GRADED for a in server.store.of("alongside")):
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.1)
+        seen["slow then"] = [a.state for a in server.store.of("slow")]
+        lab.submit("later")
+
+    classmate = threading.Thread(target=classmate_submits_later)
+    classmate.start()
+    graded = server.step()  # the slow attempt's run: it takes in "later" while "slow" still runs
+    classmate.join()
+    (slow,), (alongside,), (later,) = (server.store.of(s) for s in ("slow", "alongside", "later"))
+    assert seen["slow then"] == [State.GRADING], "the classmate's feedback came before the slow attempt's end"
+    assert graded == 3 and all(a.state is State.GRADED for a in (slow, alongside, later))
+    assert alongside.finished and later.finished and slow.finished
+    assert alongside.finished < later.finished < slow.finished
+    assert alongside.score == alongside.max_score and later.score == later.max_score
+    assert lab.fetch_feedback("later") and lab.fetch_feedback("slow")
 
 
 def first_cell(name: str, code: str) -> Callable[[Path], None]:
