@@ -48,6 +48,8 @@ log = logging.getLogger(__name__)
 OnResult = Callable[[SubmissionResult], None]
 More = Callable[[], Sequence[str]]
 """Asked for students to grade next in a run that is going on (:meth:`Engine.grade`'s ``more``)."""
+MORE_SECONDS = 0.5
+"""How often, at most, a run asks ``more`` for students by default."""
 
 
 @dataclass
@@ -65,7 +67,7 @@ class _Run:
     in_flight: dict[Any, tuple[Job, float, float]] = field(default_factory=dict)
     more: Callable[[], list[str]] | None = None
     """Students to grade next, asked for while a worker could take them (:meth:`Engine.grade`'s ``more``)."""
-    more_seconds: float = 0.5
+    more_seconds: float = MORE_SECONDS
 
     def wake(self, due: float | None) -> float | None:
         """How long to wait for a job to finish: until the batch is due, and no longer than ``more_seconds`` while
@@ -153,7 +155,7 @@ class Engine:
         wait: bool = True,
         on_wait: Callable[[str], None] | None = None,
         more: More | None = None,
-        more_seconds: float = 0.5,
+        more_seconds: float = MORE_SECONDS,
     ) -> list[SubmissionResult]:
         """Grade the selected submissions (see :func:`autograder.engine.grade.grade`), sorted by student.
 

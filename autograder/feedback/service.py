@@ -165,13 +165,15 @@ class FeedbackServer:
         assert self.worker is not None, "start() the service first"
         grading: dict[str, Attempt] = {}
         offset = now - time.time()  # the clock ``now`` was read from (the tests' is not the wall clock)
-        graded_count = 0
+        taken = 0
 
         def take(attempts: Sequence[Attempt]) -> Sequence[Attempt]:
+            nonlocal taken
             for attempt in attempts:
                 attempt.state, attempt.started = State.GRADING, time.time() + offset
                 self.store.save(attempt)
                 grading[attempt.student] = attempt
+            taken += len(attempts)
             return attempts
 
         def more() -> Sequence[Attempt]:
@@ -181,12 +183,10 @@ class FeedbackServer:
             return take([a for a in self.ready(time.time() + offset) if a.assignment == batch[0].assignment])
 
         def graded(result: SubmissionResult) -> None:
-            nonlocal graded_count
             attempt = grading.pop(result.student, None)
             if attempt is not None:
                 self._record(attempt, result, "")
                 self._release(attempt)
-                graded_count += 1
 
         error = "no result from the grader"
         try:
@@ -197,7 +197,7 @@ class FeedbackServer:
         for attempt in list(grading.values()):
             self._record(attempt, None, error)
             self._release(attempt)
-        return graded_count + len(grading)
+        return taken
 
     def _record(self, attempt: Attempt, result: SubmissionResult | None, error: str) -> None:
         attempt.state, attempt.finished, attempt.results = State.GRADED, time.time(), attempt.results + 1

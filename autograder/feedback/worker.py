@@ -153,10 +153,10 @@ class Worker:
     def grade(
         self, attempts: Sequence[Attempt], *, more: Callable[[], Sequence[Attempt]] | None = None,
         on_result: Callable[[SubmissionResult], None] | None = None,
-    ) -> dict[str, SubmissionResult]:  # fmt: skip
+    ) -> None:  # fmt: skip
         """Grade ``attempts`` (one assignment, distinct students) and those ``more`` gives while they are graded
-        (of the same assignment, of students not being graded); each student's result, each handed to
-        ``on_result`` as soon as it is committed."""
+        (of the same assignment, of students not being graded), handing each student's result to ``on_result``
+        as soon as it is committed."""
         assignment = attempts[0].assignment
         notes: dict[str, list[str]] = {}
 
@@ -174,12 +174,11 @@ class Worker:
             if on_result is not None:
                 on_result(result)
 
-        results = self.engine.grade(
+        self.engine.grade(
             assignment, students=take(attempts), force=True, seed=onsubmit_seed(self.state, assignment),
             on_result=done, more=(lambda: take(more())) if more is not None else None,
             more_seconds=self.service.poll_seconds,
         )  # fmt: skip
-        return {r.student: r for r in results}
 
     def write_pages(self, attempt: Attempt) -> Path:
         """Write the attempt's feedback pages (one per notebook it holds) into ``STATE/pages/KEY``."""
